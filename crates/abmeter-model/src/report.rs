@@ -1,0 +1,60 @@
+//! `Report`: what every metric returns and every output renders (SPEC §9 JSON shape).
+
+use serde_json::{Map, Value};
+
+/// The type of a report column, so renderers can align and round without guessing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    Integer,
+    Number,
+    Bool,
+    Timestamp,
+    Date,
+    /// Nested JSON (lists, objects).
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub kind: ColumnKind,
+}
+
+/// A named table of results with the parameters that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub name: String,
+    pub params: Map<String, Value>,
+    pub columns: Vec<Column>,
+    /// One `Vec` per row, cells in column order; `Value::Null` for null.
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Report {
+    pub fn new(name: impl Into<String>, params: Map<String, Value>, columns: Vec<Column>) -> Self {
+        Report { name: name.into(), params, columns, rows: Vec::new() }
+    }
+
+    /// The SPEC §9 JSON object: `{"report": NAME, "params": {...}, "rows": [{col: value}]}`.
+    pub fn to_json(&self) -> Value {
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| {
+                let obj: Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|(c, v)| (c.name.clone(), v.clone()))
+                    .collect();
+                Value::Object(obj)
+            })
+            .collect();
+        let mut out = Map::new();
+        out.insert("report".into(), Value::String(self.name.clone()));
+        out.insert("params".into(), Value::Object(self.params.clone()));
+        out.insert("rows".into(), Value::Array(rows));
+        Value::Object(out)
+    }
+}

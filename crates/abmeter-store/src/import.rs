@@ -1,0 +1,393 @@
+//! An import: new rows of any tables, written as new Parquet files and made visible all at
+//! once by one manifest commit. Dropped without `commit`, it removes what it wrote.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use abmeter_model::{Merge, Table};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::compute::{concat_batches, filter_record_batch};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+
+use crate::manifest::{DataFile, Manifest, TableFiles, sync_dir};
+use crate::{Store, StoreError, read_parquet_files};
+
+/// What an import did to one table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// Valid rows handed to the import.
+    pub received: u64,
+    /// Rows the import added or replaced.
+    pub stored: u64,
+    /// Rows dropped as duplicates: an id already stored or given twice (activities,
+    /// surveys), or an entity superseded by a later row of the same import.
+    pub deduplicated: u64,
+    /// Stored rows that the import replaced (upserts, re-imported keys).
+    pub replaced: u64,
+}
+
+/// Ids of a fact table, as 128-bit hashes: 16 bytes per id instead of the string, with a
+/// collision chance far below one in 10^20 for billions of ids.
+struct IdSet {
+    seen: HashSet<u128, ahash::RandomState>,
+    hi: ahash::RandomState,
+    lo: ahash::RandomState,
+}
+
+impl IdSet {
+    fn new() -> Self {
+        IdSet {
+            seen: HashSet::with_hasher(ahash::RandomState::new()),
+            hi: ahash::RandomState::with_seeds(0x5eed_1, 0x5eed_2, 0x5eed_3, 0x5eed_4),
+            lo: ahash::RandomState::with_seeds(0xabe_1, 0xabe_2, 0xabe_3, 0xabe_4),
+        }
+    }
+
+    /// True when the id is new (and records it).
+    fn insert(&mut self, id: &str) -> bool {
+        let key = ((self.hi.hash_one(id) as u128) << 64) | self.lo.hash_one(id) as u128;
+        self.seen.insert(key)
+    }
+}
+
+struct PartWriter {
+    rel_path: String,
+    writer: ArrowWriter<File>,
+    rows: u64,
+}
+
+enum TableImport {
+    /// Activities and surveys: deduplicated by id and streamed to Parquet as they come.
+    Append { ids: IdSet, parts: BTreeMap<String, PartWriter>, month_cache: Option<(i64, i64, String)> },
+    /// Entity and keyed tables: small, merged with the stored rows at commit.
+    Buffer { batches: Vec<RecordBatch> },
+}
+
+/// One all-or-nothing import into a store. Holds the workspace's import lock.
+pub struct Import<'s> {
+    store: &'s Store,
+    _lock: File,
+    base: Manifest,
+    generation: u64,
+    seq: u32,
+    tables: BTreeMap<Table, (TableImport, TableStats)>,
+    written: Vec<PathBuf>,
+    committed: bool,
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build()
+}
+
+impl<'s> Import<'s> {
+    pub(crate) fn begin(store: &'s Store, lock: File) -> Result<Import<'s>, StoreError> {
+        let base = Manifest::load(store.root())?;
+        remove_unlisted_files(store.root(), &base)?;
+        Ok(Import {
+            store,
+            _lock: lock,
+            generation: base.generation + 1,
+            base,
+            seq: 0,
+            tables: BTreeMap::new(),
+            written: Vec::new(),
+            committed: false,
+        })
+    }
+
+    /// Adds valid rows of `table`. Fact rows whose id is already stored are dropped here.
+    pub fn append(&mut self, table: Table, batch: RecordBatch) -> Result<(), StoreError> {
+        if !self.tables.contains_key(&table) {
+            let state = match table.merge() {
+                Merge::AppendNewIds => {
+                    let mut ids = IdSet::new();
+                    if let Some(files) = self.base.table(table) {
+                        for b in read_parquet_files(self.store.root(), files, Some(&[0]))? {
+                            let col = b.column(0).as_any().downcast_ref::<StringArray>().ok_or_else(|| {
+                                StoreError::Corrupt {
+                                    path: self.store.root().join("tables").join(table.name()),
+                                    message: "id column is not text".into(),
+                                }
+                            })?;
+                            for id in col.iter().flatten() {
+                                ids.insert(id);
+                            }
+                        }
+                    }
+                    TableImport::Append { ids, parts: BTreeMap::new(), month_cache: None }
+                }
+                _ => TableImport::Buffer { batches: Vec::new() },
+            };
+            self.tables.insert(table, (state, TableStats::default()));
+        }
+        let rows = batch.num_rows() as u64;
+        let (state, stats) = self.tables.get_mut(&table).expect("inserted above");
+        stats.received += rows;
+        match state {
+            TableImport::Buffer { batches } => {
+                batches.push(batch);
+                Ok(())
+            }
+            TableImport::Append { ids, parts, month_cache } => {
+                let id_col = batch.column(0).as_any().downcast_ref::<StringArray>().expect("id is text");
+                let keep: BooleanArray = id_col.iter().map(|id| Some(ids.insert(id.unwrap_or("")))).collect();
+                let kept = keep.true_count() as u64;
+                stats.deduplicated += rows - kept;
+                stats.stored += kept;
+                if kept == 0 {
+                    return Ok(());
+                }
+                let batch = if kept == rows { batch } else { filter_record_batch(&batch, &keep)? };
+                let ctx = WriteCtx { root: self.store.root(), generation: self.generation };
+                if table == Table::Activities {
+                    for (month, part) in split_by_month(&batch, month_cache)? {
+                        let dir = format!("tables/activities/month={month}");
+                        ctx.write_part(parts, &mut self.seq, &mut self.written, &dir, &month, &part)?;
+                    }
+                } else {
+                    let dir = format!("tables/{}", table.name());
+                    ctx.write_part(parts, &mut self.seq, &mut self.written, &dir, "", &batch)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what is buffered, then swaps the manifest: from here on the import is visible.
+    pub fn commit(mut self) -> Result<BTreeMap<Table, TableStats>, StoreError> {
+        let root = self.store.root().to_path_buf();
+        let mut next = self.base.clone();
+        next.generation = self.generation;
+        next.committed_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let mut dirs: HashSet<PathBuf> = HashSet::new();
+        let tables = std::mem::take(&mut self.tables);
+        let mut out = BTreeMap::new();
+        for (table, (state, mut stats)) in tables {
+            let entry = next.tables.entry(table.name().to_string()).or_default();
+            match state {
+                TableImport::Append { parts, .. } => {
+                    for (_, p) in parts {
+                        let file = p.writer.into_inner()?;
+                        file.sync_all().map_err(|source| StoreError::Io { path: root.join(&p.rel_path), source })?;
+                        dirs.insert(root.join(&p.rel_path).parent().expect("file in a folder").to_path_buf());
+                        entry.files.push(DataFile { path: p.rel_path, rows: p.rows });
+                    }
+                }
+                TableImport::Buffer { batches } => {
+                    let stored = match self.base.table(table) {
+                        Some(files) => read_parquet_files(&root, files, None)?,
+                        None => Vec::new(),
+                    };
+                    let merged = merge_rows(table, stored, batches, &mut stats)?;
+                    let rel = format!("tables/{}/g{:08}-{:04}.parquet", table.name(), self.generation, self.seq);
+                    self.seq += 1;
+                    *entry = TableFiles::default();
+                    if merged.num_rows() > 0 {
+                        let path = root.join(&rel);
+                        fs::create_dir_all(path.parent().expect("folder"))
+                            .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                        self.written.push(path.clone());
+                        let file = File::create(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                        let mut w = ArrowWriter::try_new(file, table.schema(), Some(writer_properties()))?;
+                        w.write(&merged)?;
+                        let file = w.into_inner()?;
+                        file.sync_all().map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                        dirs.insert(path.parent().expect("folder").to_path_buf());
+                        entry.files.push(DataFile { path: rel, rows: merged.num_rows() as u64 });
+                    }
+                }
+            }
+            out.insert(table, stats);
+        }
+        for d in &dirs {
+            sync_dir(d)?;
+            if let Some(parent) = d.parent() {
+                sync_dir(parent)?;
+            }
+        }
+        next.commit(&root)?;
+        self.committed = true;
+        // Files of the old manifest that the new one dropped (replaced entity tables).
+        remove_unlisted_files(&root, &next)?;
+        Ok(out)
+    }
+}
+
+impl Drop for Import<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            for p in &self.written {
+                let _ = fs::remove_file(p);
+            }
+        }
+    }
+}
+
+struct WriteCtx<'a> {
+    root: &'a Path,
+    generation: u64,
+}
+
+impl WriteCtx<'_> {
+    fn write_part(
+        &self,
+        parts: &mut BTreeMap<String, PartWriter>,
+        seq: &mut u32,
+        written: &mut Vec<PathBuf>,
+        dir: &str,
+        key: &str,
+        batch: &RecordBatch,
+    ) -> Result<(), StoreError> {
+        if !parts.contains_key(key) {
+            let rel = format!("{dir}/g{:08}-{:04}.parquet", self.generation, *seq);
+            *seq += 1;
+            let path = self.root.join(&rel);
+            fs::create_dir_all(path.parent().expect("folder"))
+                .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+            let file = File::create(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+            written.push(path);
+            let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
+            parts.insert(key.to_string(), PartWriter { rel_path: rel, writer, rows: 0 });
+        }
+        let part = parts.get_mut(key).expect("inserted above");
+        part.writer.write(batch)?;
+        part.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+}
+
+/// Splits activities by the UTC month of their timestamp (column 1).
+fn split_by_month(
+    batch: &RecordBatch,
+    cache: &mut Option<(i64, i64, String)>,
+) -> Result<Vec<(String, RecordBatch)>, StoreError> {
+    let ts = batch
+        .column(1)
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .expect("activities.timestamp is a timestamp");
+    let mut labels: Vec<u32> = Vec::with_capacity(ts.len());
+    let mut names: Vec<String> = Vec::new();
+    for v in ts.values().iter() {
+        let hit = matches!(cache, Some((lo, hi, _)) if *v >= *lo && *v < *hi);
+        if !hit {
+            *cache = Some(month_bounds(*v));
+        }
+        let name = &cache.as_ref().expect("set above").2;
+        let idx = match names.iter().position(|n| n == name) {
+            Some(i) => i,
+            None => {
+                names.push(name.clone());
+                names.len() - 1
+            }
+        };
+        labels.push(idx as u32);
+    }
+    if names.len() == 1 {
+        return Ok(vec![(names.pop().expect("one"), batch.clone())]);
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (i, name) in names.into_iter().enumerate() {
+        let mask: BooleanArray = labels.iter().map(|&l| Some(l == i as u32)).collect();
+        out.push((name, filter_record_batch(batch, &mask)?));
+    }
+    Ok(out)
+}
+
+/// The month containing `micros`: its bounds and its `YYYY-MM` label.
+fn month_bounds(micros: i64) -> (i64, i64, String) {
+    use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+    let t = Utc.timestamp_micros(micros).single().expect("valid timestamp");
+    let start = NaiveDate::from_ymd_opt(t.year(), t.month(), 1).expect("month start");
+    let next = if t.month() == 12 {
+        NaiveDate::from_ymd_opt(t.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(t.year(), t.month() + 1, 1)
+    }
+    .expect("next month");
+    let us = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros();
+    (us(start), us(next), format!("{:04}-{:02}", t.year(), t.month()))
+}
+
+/// The table's rows after this import: stored rows whose key the import names are
+/// replaced; for entity tables the last row of an id within the import wins.
+fn merge_rows(
+    table: Table,
+    stored: Vec<RecordBatch>,
+    new: Vec<RecordBatch>,
+    stats: &mut TableStats,
+) -> Result<RecordBatch, StoreError> {
+    let schema = table.schema();
+    let new = concat_batches(&schema, &new)?;
+    let stored = concat_batches(&schema, &stored)?;
+    let key_cols: Vec<usize> = match table.merge() {
+        Merge::UpsertById => vec![0],
+        Merge::ReplaceByKey(cols) => {
+            cols.iter().map(|c| table.field_index(c).expect("key column")).collect()
+        }
+        Merge::AppendNewIds => unreachable!("fact tables are not buffered"),
+    };
+    let converter = RowConverter::new(
+        key_cols.iter().map(|&i| SortField::new(schema.field(i).data_type().clone())).collect(),
+    )?;
+    let keys = |b: &RecordBatch| -> Result<Vec<OwnedRow>, StoreError> {
+        let cols: Vec<ArrayRef> = key_cols.iter().map(|&i| b.column(i).clone()).collect();
+        Ok(converter.convert_columns(&cols)?.iter().map(|r| r.owned()).collect())
+    };
+    let new_keys = keys(&new)?;
+    let new = if table.merge() == Merge::UpsertById {
+        let mut seen = HashSet::new();
+        let mut keep = vec![false; new_keys.len()];
+        for i in (0..new_keys.len()).rev() {
+            keep[i] = seen.insert(new_keys[i].clone());
+        }
+        let mask = BooleanArray::from(keep);
+        stats.deduplicated += (mask.len() - mask.true_count()) as u64;
+        filter_record_batch(&new, &mask)?
+    } else {
+        new
+    };
+    let new_set: HashSet<OwnedRow> = new_keys.into_iter().collect();
+    let stored_keys = keys(&stored)?;
+    let keep: BooleanArray = stored_keys.iter().map(|k| Some(!new_set.contains(k))).collect();
+    stats.replaced += (keep.len() - keep.true_count()) as u64;
+    stats.stored += new.num_rows() as u64;
+    let stored = filter_record_batch(&stored, &keep)?;
+    Ok(concat_batches(&schema, &[stored, new])?)
+}
+
+/// Deletes data files that the manifest does not list (left by a crashed or failed
+/// import, or replaced by a commit) and a stale temporary manifest.
+fn remove_unlisted_files(root: &Path, manifest: &Manifest) -> Result<(), StoreError> {
+    let listed: HashSet<PathBuf> = manifest
+        .tables
+        .values()
+        .flat_map(|t| t.files.iter().map(|f| root.join(&f.path)))
+        .collect();
+    let _ = fs::remove_file(root.join(format!("{}.tmp", crate::manifest::MANIFEST_FILE)));
+    let mut stack = vec![root.join("tables")];
+    while let Some(dir) = stack.pop() {
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(StoreError::Io { path: dir, source }),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") && !listed.contains(&path) {
+                fs::remove_file(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The store: the workspace on disk. Canonical tables as Parquet files listed by one
+//! atomically replaced manifest, imports that commit all or nothing, and one DataFusion
+//! `SessionContext` over every table.
+
+pub mod import;
+pub mod manifest;
+pub mod query;
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+pub use import::{Import, TableStats};
+pub use manifest::{Manifest, TableFiles};
+
+/// What can go wrong in the store, by who can act on it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+    #[error("another import holds the workspace lock {} ; wait for it to finish", path.display())]
+    Locked { path: PathBuf },
+    #[error("abmeter sql is read-only: {0}")]
+    ReadOnly(String),
+    #[error(transparent)]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    #[error(transparent)]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("{0}")]
+    Query(#[from] datafusion::error::DataFusionError),
+}
+
+/// A workspace folder: `abmeter.toml`, `manifest.json` and `tables/`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+const LOCK_FILE: &str = ".import.lock";
+
+impl Store {
+    /// Opens (creating the folder if needed) the workspace at `root`.
+    pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let root = root.as_ref();
+        fs::create_dir_all(root).map_err(|source| StoreError::Io { path: root.into(), source })?;
+        let root = root.canonicalize().map_err(|source| StoreError::Io { path: root.into(), source })?;
+        Ok(Store { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The manifest now on disk.
+    pub fn manifest(&self) -> Result<Manifest, StoreError> {
+        Manifest::load(&self.root)
+    }
+
+    /// Starts an import, waiting for none: a second concurrent import is refused. The lock
+    /// is an OS file lock, so a killed import leaves no stale lock behind.
+    pub fn begin_import(&self) -> Result<Import<'_>, StoreError> {
+        let path = self.root.join(LOCK_FILE);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+        match file.try_lock() {
+            Ok(()) => Import::begin(self, file),
+            Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path }),
+            Err(fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
+        }
+    }
+}
+
+/// Reads the listed files of a table, optionally only some columns (by index).
+pub(crate) fn read_parquet_files(
+    root: &Path,
+    files: &TableFiles,
+    columns: Option<&[usize]>,
+) -> Result<Vec<RecordBatch>, StoreError> {
+    let mut out = Vec::new();
+    for f in &files.files {
+        let path = root.join(&f.path);
+        let file = File::open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+        let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(64 * 1024);
+        if let Some(cols) = columns {
+            let mask = ProjectionMask::roots(builder.parquet_schema(), cols.iter().copied());
+            builder = builder.with_projection(mask);
+        }
+        for b in builder.build()? {
+            out.push(b?);
+        }
+    }
+    Ok(out)
+}
