@@ -16,12 +16,17 @@ pub fn batches_to_report(
     let columns: Vec<Column> = schema
         .fields()
         .iter()
-        .map(|f| Column { name: f.name().clone(), kind: column_kind(f.data_type()) })
+        .map(|f| Column {
+            name: f.name().clone(),
+            kind: column_kind(f.data_type()),
+        })
         .collect();
     let mut report = Report::new(name, params, columns);
     for batch in batches.iter().filter(|b| b.num_rows() > 0) {
         let mut buf = Vec::new();
-        let mut writer = WriterBuilder::new().with_explicit_nulls(true).build::<_, JsonArray>(&mut buf);
+        let mut writer = WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, JsonArray>(&mut buf);
         writer.write(batch)?;
         writer.finish()?;
         drop(writer);
@@ -53,7 +58,9 @@ fn column_kind(dt: &DataType) -> ColumnKind {
         D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 => {
             ColumnKind::Integer
         }
-        D::Float16 | D::Float32 | D::Float64 | D::Decimal128(..) | D::Decimal256(..) => ColumnKind::Number,
+        D::Float16 | D::Float32 | D::Float64 | D::Decimal128(..) | D::Decimal256(..) => {
+            ColumnKind::Number
+        }
         D::Boolean => ColumnKind::Bool,
         D::Timestamp(..) => ColumnKind::Timestamp,
         D::Date32 | D::Date64 => ColumnKind::Date,

@@ -37,7 +37,11 @@ fn host_of(raw: &str) -> Option<String> {
     let s = s.split_once("://").map_or(s, |(_, rest)| rest);
     let s = s.split(['/', '?', '#']).next().unwrap_or("");
     let s = s.rsplit_once(':').map_or(s, |(h, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) { h } else { s }
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            s
+        }
     });
     let s = s.trim_end_matches('.').to_lowercase();
     let s = s.strip_prefix("www.").unwrap_or(&s).to_string();
@@ -51,7 +55,10 @@ mod tests {
     #[test]
     fn registrable_domains() {
         assert_eq!(rd("mail.eu.acme.co.uk").as_deref(), Some("acme.co.uk"));
-        assert_eq!(rd("https://www.Acme.com/about?x=1").as_deref(), Some("acme.com"));
+        assert_eq!(
+            rd("https://www.Acme.com/about?x=1").as_deref(),
+            Some("acme.com")
+        );
         assert_eq!(rd("jane@sales.acme.com.cn").as_deref(), Some("acme.com.cn"));
         assert_eq!(rd("acme.com:8443").as_deref(), Some("acme.com"));
         assert_eq!(rd("foo.github.io").as_deref(), Some("github.io"));

@@ -33,7 +33,12 @@ pub struct Report {
 
 impl Report {
     pub fn new(name: impl Into<String>, params: Map<String, Value>, columns: Vec<Column>) -> Self {
-        Report { name: name.into(), params, columns, rows: Vec::new() }
+        Report {
+            name: name.into(),
+            params,
+            columns,
+            rows: Vec::new(),
+        }
     }
 
     /// The SPEC §9 JSON object: `{"report": NAME, "params": {...}, "rows": [{col: value}]}`.

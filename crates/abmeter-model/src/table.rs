@@ -75,10 +75,18 @@ pub struct FieldSpec {
 }
 
 const fn req(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec { name, kind, required: true }
+    FieldSpec {
+        name,
+        kind,
+        required: true,
+    }
 }
 const fn opt(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec { name, kind, required: false }
+    FieldSpec {
+        name,
+        kind,
+        required: false,
+    }
 }
 
 use FieldKind::*;
@@ -376,10 +384,16 @@ impl FromStr for Table {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase().replace('-', "_");
-        Table::ALL.into_iter().find(|t| t.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
-            format!("unknown table kind `{s}`; expected one of {}", names.join(", "))
-        })
+        Table::ALL
+            .into_iter()
+            .find(|t| t.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+                format!(
+                    "unknown table kind `{s}`; expected one of {}",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -402,7 +416,10 @@ mod tests {
             Table::from_file_name("Opportunities_2026.CSV"),
             Some(Table::Opportunities)
         );
-        assert_eq!(Table::from_file_name("ip-ranges.csv"), Some(Table::IpRanges));
+        assert_eq!(
+            Table::from_file_name("ip-ranges.csv"),
+            Some(Table::IpRanges)
+        );
         assert_eq!(Table::from_file_name("accountsx.csv"), None);
         assert_eq!(Table::from_file_name("notes.csv"), None);
     }

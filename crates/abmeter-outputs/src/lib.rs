@@ -62,19 +62,27 @@ fn csv_cell(v: &Value) -> String {
 
 pub fn render_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     t.set_header(report.columns.iter().map(|c| Cell::new(&c.name)));
     for row in &report.rows {
         t.add_row(report.columns.iter().zip(row).map(|(c, v)| {
             let cell = Cell::new(display_cell(c.kind, v));
             match c.kind {
-                ColumnKind::Integer | ColumnKind::Number => cell.set_alignment(CellAlignment::Right),
+                ColumnKind::Integer | ColumnKind::Number => {
+                    cell.set_alignment(CellAlignment::Right)
+                }
                 _ => cell,
             }
         }));
     }
     writeln!(out, "{t}")?;
-    writeln!(out, "{} row{}", report.rows.len(), if report.rows.len() == 1 { "" } else { "s" })
+    writeln!(
+        out,
+        "{} row{}",
+        report.rows.len(),
+        if report.rows.len() == 1 { "" } else { "s" }
+    )
 }
 
 /// Tables round for display (SPEC §0): numbers to two decimals, thousands grouped.
@@ -118,8 +126,14 @@ mod tests {
             "sql",
             serde_json::Map::new(),
             vec![
-                Column { name: "account_id".into(), kind: ColumnKind::Text },
-                Column { name: "weighted_minutes".into(), kind: ColumnKind::Number },
+                Column {
+                    name: "account_id".into(),
+                    kind: ColumnKind::Text,
+                },
+                Column {
+                    name: "weighted_minutes".into(),
+                    kind: ColumnKind::Number,
+                },
             ],
         );
         r.rows.push(vec![json!("a1"), json!(4289.123)]);

@@ -24,7 +24,11 @@ pub enum Format {
 
 impl Format {
     pub fn from_path(path: &Path) -> Format {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if name.ends_with(".jsonl") || name.ends_with(".ndjson") || name.ends_with(".json") {
             Format::JsonLines
         } else {
@@ -81,11 +85,21 @@ pub struct TableReader {
 
 impl TableReader {
     /// Opens `path` as `table`, checking the CSV header against the table's fields.
-    pub fn open(path: &Path, table: Table, options: ReadOptions) -> Result<TableReader, SourceError> {
+    pub fn open(
+        path: &Path,
+        table: Table,
+        options: ReadOptions,
+    ) -> Result<TableReader, SourceError> {
         let label = path.display().to_string();
         let bytes = Arc::new(AtomicU64::new(0));
-        let file = File::open(path).map_err(|source| SourceError::Io { path: path.into(), source })?;
-        let counting = Counting { inner: file, bytes: bytes.clone() };
+        let file = File::open(path).map_err(|source| SourceError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let counting = Counting {
+            inner: file,
+            bytes: bytes.clone(),
+        };
         let mut warnings = Vec::new();
         let input = match Format::from_path(path) {
             Format::Csv => {
@@ -93,10 +107,18 @@ impl TableReader {
                     .flexible(true)
                     .has_headers(true)
                     .from_reader(counting);
-                let header = reader.byte_headers().map_err(|e| csv_error(&label, e))?.clone();
+                let header = reader
+                    .byte_headers()
+                    .map_err(|e| csv_error(&label, e))?
+                    .clone();
                 let header: Vec<String> = header
                     .iter()
-                    .map(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim().to_string())
+                    .map(|h| {
+                        String::from_utf8_lossy(h)
+                            .trim_start_matches('\u{feff}')
+                            .trim()
+                            .to_string()
+                    })
                     .collect();
                 let (field_cols, extra_cols) = map_header(&label, table, &header)?;
                 if !extra_cols.is_empty() && !table.keeps_unknown_columns() {
@@ -106,7 +128,13 @@ impl TableReader {
                         names.join(", ")
                     ));
                 }
-                Input::Csv { reader, field_cols, extra_cols, header, record: csv::ByteRecord::new() }
+                Input::Csv {
+                    reader,
+                    field_cols,
+                    extra_cols,
+                    header,
+                    record: csv::ByteRecord::new(),
+                }
             }
             Format::JsonLines => Input::JsonLines {
                 lines: BufReader::with_capacity(1 << 20, counting),
@@ -146,7 +174,6 @@ impl TableReader {
         self.bytes.clone()
     }
 
-
     /// Reads rows until a batch is full or the file ends.
     fn fill(&mut self) -> Result<(), SourceError> {
         while !self.assembler.is_full() {
@@ -164,8 +191,10 @@ impl TableReader {
     }
 
     fn finish_input(&mut self) {
-        if let Input::JsonLines { unknown_keys, .. } = &self.input {
-            if !unknown_keys.is_empty() {
+        if let Input::JsonLines { unknown_keys, .. } = &self.input
+            && !unknown_keys.is_empty()
+        {
+            {
                 let mut names: Vec<&String> = unknown_keys.iter().collect();
                 names.sort();
                 let names: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
@@ -180,13 +209,29 @@ impl TableReader {
     }
 
     fn next_csv_row(&mut self) -> Result<bool, SourceError> {
-        let TableReader { input, assembler, rejected, label, rows_read, .. } = self;
-        let Input::Csv { reader, field_cols, extra_cols, header, record } = input else {
+        let TableReader {
+            input,
+            assembler,
+            rejected,
+            label,
+            rows_read,
+            ..
+        } = self;
+        let Input::Csv {
+            reader,
+            field_cols,
+            extra_cols,
+            header,
+            record,
+        } = input
+        else {
             unreachable!("csv input")
         };
         let table = assembler.table();
         let mut reject = |line, err, col, raw| reject(rejected, label, table, line, err, col, raw);
-        let more = reader.read_byte_record(record).map_err(|e| csv_error(label, e))?;
+        let more = reader
+            .read_byte_record(record)
+            .map_err(|e| csv_error(label, e))?;
         if !more {
             return Ok(false);
         }
@@ -200,7 +245,11 @@ impl TableReader {
             let err = CellError {
                 field: None,
                 value: None,
-                message: format!("has {} fields, the header has {}", record.len(), header.len()),
+                message: format!(
+                    "has {} fields, the header has {}",
+                    record.len(),
+                    header.len()
+                ),
             };
             let raw = raw();
             reject(line, err, None, raw);
@@ -246,14 +295,31 @@ impl TableReader {
     }
 
     fn next_json_row(&mut self) -> Result<bool, SourceError> {
-        let TableReader { input, assembler, rejected, label, rows_read, path, .. } = self;
-        let Input::JsonLines { lines, line, buf, unknown_keys } = input else {
+        let TableReader {
+            input,
+            assembler,
+            rejected,
+            label,
+            rows_read,
+            path,
+            ..
+        } = self;
+        let Input::JsonLines {
+            lines,
+            line,
+            buf,
+            unknown_keys,
+        } = input
+        else {
             unreachable!("json input")
         };
         let table = assembler.table();
         let mut reject = |line, err, col, raw| reject(rejected, label, table, line, err, col, raw);
         buf.clear();
-        let n = lines.read_line(buf).map_err(|source| SourceError::Io { path: path.clone(), source })?;
+        let n = lines.read_line(buf).map_err(|source| SourceError::Io {
+            path: path.clone(),
+            source,
+        })?;
         if n == 0 {
             return Ok(false);
         }
@@ -264,7 +330,11 @@ impl TableReader {
             return Ok(true);
         }
         *rows_read += 1;
-        let row_err = |message: String| CellError { field: None, value: None, message };
+        let row_err = |message: String| CellError {
+            field: None,
+            value: None,
+            message,
+        };
         let obj = match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
             Ok(_) => {
@@ -283,12 +353,18 @@ impl TableReader {
         let mut extra: Vec<(&str, Value)> = Vec::new();
         let mut bad: Option<CellError> = None;
         for (k, v) in &obj {
-            let idx = table.field_index(k).or_else(|| table.field_index(&k.to_ascii_lowercase()));
+            let idx = table
+                .field_index(k)
+                .or_else(|| table.field_index(&k.to_ascii_lowercase()));
             match idx {
                 Some(i) => match json_cell(v, fields[i].name == "properties") {
                     Ok(s) => cells[i] = s,
                     Err(message) => {
-                        bad.get_or_insert(CellError { field: Some(i), value: Some(v.to_string()), message });
+                        bad.get_or_insert(CellError {
+                            field: Some(i),
+                            value: Some(v.to_string()),
+                            message,
+                        });
                     }
                 },
                 None if table.keeps_unknown_columns() => {
@@ -317,11 +393,11 @@ impl Iterator for TableReader {
     type Item = Result<RecordBatch, SourceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if !self.finished {
-            if let Err(e) = self.fill() {
-                self.finished = true;
-                return Some(Err(e));
-            }
+        if !self.finished
+            && let Err(e) = self.fill()
+        {
+            self.finished = true;
+            return Some(Err(e));
         }
         self.assembler.finish_batch().map(Ok)
     }
@@ -359,7 +435,9 @@ fn map_header(
     let mut field_cols = vec![None; fields.len()];
     let mut extra = Vec::new();
     for (c, name) in header.iter().enumerate() {
-        let idx = table.field_index(name).or_else(|| table.field_index(&name.to_ascii_lowercase()));
+        let idx = table
+            .field_index(name)
+            .or_else(|| table.field_index(&name.to_ascii_lowercase()));
         match idx {
             Some(i) if field_cols[i].is_some() => {
                 return Err(SourceError::Format {
@@ -386,7 +464,11 @@ fn map_header(
             message: format!(
                 "the header lacks required column{} {} of {table} (it has: {})",
                 if missing.len() > 1 { "s" } else { "" },
-                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 header.join(", ")
             ),
         });
@@ -413,12 +495,16 @@ fn json_cell(v: &Value, object_ok: bool) -> Result<Option<String>, String> {
         Value::Number(n) => Ok(Some(n.to_string())),
         Value::Bool(b) => Ok(Some(b.to_string())),
         Value::Object(_) if object_ok => Ok(Some(v.to_string())),
-        Value::Object(_) | Value::Array(_) => Err("is a JSON object or list where a single value belongs".into()),
+        Value::Object(_) | Value::Array(_) => {
+            Err("is a JSON object or list where a single value belongs".into())
+        }
     }
 }
 
 fn raw_csv(record: &csv::ByteRecord) -> String {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
     let _ = w.write_byte_record(record);
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).trim_end().to_string()
@@ -427,7 +513,14 @@ fn raw_csv(record: &csv::ByteRecord) -> String {
 fn csv_error(label: &str, e: csv::Error) -> SourceError {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => SourceError::Io { path: label.into(), source },
-        other => SourceError::Format { file: label.into(), line, message: format!("{other:?}") },
+        csv::ErrorKind::Io(source) => SourceError::Io {
+            path: label.into(),
+            source,
+        },
+        other => SourceError::Format {
+            file: label.into(),
+            line,
+            message: format!("{other:?}"),
+        },
     }
 }

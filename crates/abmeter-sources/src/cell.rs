@@ -24,13 +24,15 @@ pub fn parse_timestamp(s: &str) -> Result<i64, String> {
         "is not a timestamp (expected RFC 3339 like 2026-09-30T14:05:00Z, or a date 2026-09-30)";
     let b = s.as_bytes();
     if b.len() == 10 {
-        return parse_date(s).map(|d| d as i64 * 86_400_000_000).map_err(|_| WHY.into());
+        return parse_date(s)
+            .map(|d| d as i64 * 86_400_000_000)
+            .map_err(|_| WHY.into());
     }
     if b.len() < 19 {
         return Err(WHY.into());
     }
-    let has_offset = matches!(b[b.len() - 1], b'Z' | b'z')
-        || b[19..].iter().any(|&c| c == b'+' || c == b'-');
+    let has_offset =
+        matches!(b[b.len() - 1], b'Z' | b'z') || b[19..].iter().any(|&c| c == b'+' || c == b'-');
     let micros = if has_offset {
         if b[10] == b' ' {
             // RFC 3339 allows a space; chrono's parser wants `T`.
@@ -41,7 +43,11 @@ pub fn parse_timestamp(s: &str) -> Result<i64, String> {
             DateTime::parse_from_rfc3339(s).map(|d| d.timestamp_micros())
         }
     } else {
-        let fmt = if b[10] == b' ' { "%Y-%m-%d %H:%M:%S%.f" } else { "%Y-%m-%dT%H:%M:%S%.f" };
+        let fmt = if b[10] == b' ' {
+            "%Y-%m-%d %H:%M:%S%.f"
+        } else {
+            "%Y-%m-%dT%H:%M:%S%.f"
+        };
         NaiveDateTime::parse_from_str(s, fmt).map(|d| d.and_utc().timestamp_micros())
     };
     micros.map_err(|_| WHY.into())
@@ -72,7 +78,11 @@ pub fn parse_month(s: &str) -> Result<String, String> {
     let ok = s.len() == 7
         && s.as_bytes()[4] == b'-'
         && NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").is_ok();
-    if ok { Ok(s.to_string()) } else { Err("is not a month (expected YYYY-MM like 2026-09)".into()) }
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("is not a month (expected YYYY-MM like 2026-09)".into())
+    }
 }
 
 pub fn parse_int(s: &str) -> Result<i64, String> {
@@ -85,7 +95,7 @@ pub fn parse_count(s: &str) -> Result<i64, String> {
         Ok(_) => Err("must not be negative".into()),
         // `12.0` from a spreadsheet is still a count.
         Err(e) => match s.parse::<f64>() {
-            Ok(f) if f.fract() == 0.0 && f >= 0.0 && f < 9.0e15 => Ok(f as i64),
+            Ok(f) if f.fract() == 0.0 && (0.0..9.0e15).contains(&f) => Ok(f as i64),
             _ => Err(e),
         },
     }
@@ -100,12 +110,20 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
 
 pub fn parse_non_negative(s: &str) -> Result<f64, String> {
     let f = parse_float(s)?;
-    if f < 0.0 { Err("must not be negative".into()) } else { Ok(f) }
+    if f < 0.0 {
+        Err("must not be negative".into())
+    } else {
+        Ok(f)
+    }
 }
 
 pub fn parse_percent(s: &str) -> Result<f64, String> {
     let f = parse_float(s)?;
-    if (0.0..=100.0).contains(&f) { Ok(f) } else { Err("must be between 0 and 100".into()) }
+    if (0.0..=100.0).contains(&f) {
+        Ok(f)
+    } else {
+        Err("must be between 0 and 100".into())
+    }
 }
 
 /// An email address, lower case: one `@`, text on both sides, a dot in the domain.
@@ -180,7 +198,13 @@ pub fn parse_one_of(s: &str, allowed: &[&str]) -> Result<String, String> {
 pub fn snake(s: &str) -> String {
     s.trim()
         .chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == ' ' || c == '-' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
@@ -195,9 +219,18 @@ mod tests {
         assert_eq!(parse_timestamp("2026-09-30 14:05:00").unwrap(), z);
         assert_eq!(parse_timestamp("2026-09-30T14:05:00").unwrap(), z);
         assert_eq!(parse_timestamp("2026-09-30 14:05:00Z").unwrap(), z);
-        assert_eq!(parse_timestamp("2026-09-30T14:05:00.5Z").unwrap(), z + 500_000);
+        assert_eq!(
+            parse_timestamp("2026-09-30T14:05:00.5Z").unwrap(),
+            z + 500_000
+        );
         assert_eq!(parse_timestamp("1970-01-02").unwrap(), 86_400_000_000);
-        for bad in ["2026-13-01", "2026-02-30T00:00:00Z", "yesterday", "2026-09-30T25:00:00Z", "2026/09/30"] {
+        for bad in [
+            "2026-13-01",
+            "2026-02-30T00:00:00Z",
+            "yesterday",
+            "2026-09-30T25:00:00Z",
+            "2026/09/30",
+        ] {
             assert!(parse_timestamp(bad).is_err(), "{bad}");
         }
     }
@@ -206,7 +239,10 @@ mod tests {
     fn dates_and_months() {
         assert_eq!(parse_date("1970-01-02").unwrap(), 1);
         assert_eq!(parse_date("1969-12-31").unwrap(), -1);
-        assert_eq!(parse_date("2026-09-30T23:00:00-02:00").unwrap(), parse_date("2026-10-01").unwrap());
+        assert_eq!(
+            parse_date("2026-09-30T23:00:00-02:00").unwrap(),
+            parse_date("2026-10-01").unwrap()
+        );
         assert!(parse_date("30/09/2026").is_err());
         assert_eq!(parse_month("2026-09").unwrap(), "2026-09");
         assert!(parse_month("2026-13").is_err());
@@ -228,11 +264,17 @@ mod tests {
         assert!(parse_email("a@b@c.com").is_err());
         assert_eq!(parse_ip("::ffff:10.0.0.1").unwrap(), "::ffff:10.0.0.1");
         assert_eq!(parse_network("203.0.113.7/24").unwrap(), "203.0.113.0/24");
-        assert_eq!(parse_network("10.0.0.1 - 10.0.0.9").unwrap(), "10.0.0.1-10.0.0.9");
+        assert_eq!(
+            parse_network("10.0.0.1 - 10.0.0.9").unwrap(),
+            "10.0.0.1-10.0.0.9"
+        );
         assert!(parse_network("10.0.0.9-10.0.0.1").is_err());
         assert!(parse_network("10.0.0.1-::1").is_err());
         assert_eq!(parse_json_object("{ \"a\": 1 }").unwrap(), "{\"a\":1}");
         assert!(parse_json_object("[1]").is_err());
-        assert_eq!(parse_one_of("New Business", &["new_business"]).unwrap(), "new_business");
+        assert_eq!(
+            parse_one_of("New Business", &["new_business"]).unwrap(),
+            "new_business"
+        );
     }
 }

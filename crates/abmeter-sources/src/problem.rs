@@ -53,7 +53,14 @@ pub struct RejectedRow {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{file}: line {line}: {message}")]
-    Format { file: String, line: u64, message: String },
+    Format {
+        file: String,
+        line: u64,
+        message: String,
+    },
 }

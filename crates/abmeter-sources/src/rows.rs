@@ -26,7 +26,10 @@ pub struct ReadOptions {
 
 impl ReadOptions {
     pub fn new(activity_types: impl IntoIterator<Item = String>) -> Self {
-        ReadOptions { activity_types: Arc::new(activity_types.into_iter().collect()), batch_rows: 32_768 }
+        ReadOptions {
+            activity_types: Arc::new(activity_types.into_iter().collect()),
+            batch_rows: 32_768,
+        }
     }
 }
 
@@ -111,7 +114,9 @@ impl RowAssembler {
             rows: 0,
             seen_ids,
             properties_field: table.field_index("properties"),
-            kind_field: (table == Table::Surveys).then(|| table.field_index("kind")).flatten(),
+            kind_field: (table == Table::Surveys)
+                .then(|| table.field_index("kind"))
+                .flatten(),
             options,
         };
         a.reset_builders();
@@ -120,7 +125,11 @@ impl RowAssembler {
 
     fn reset_builders(&mut self) {
         let cap = self.options.batch_rows;
-        self.builders = self.fields.iter().map(|f| Builder::for_kind(f.kind, cap)).collect();
+        self.builders = self
+            .fields
+            .iter()
+            .map(|f| Builder::for_kind(f.kind, cap))
+            .collect();
         self.rows = 0;
     }
 
@@ -161,7 +170,11 @@ impl RowAssembler {
             match self.parse_cell(spec.kind, text) {
                 Ok(p) => self.scratch.push(p),
                 Err(message) => {
-                    return Err(CellError { field: Some(i), value: Some(text.to_string()), message });
+                    return Err(CellError {
+                        field: Some(i),
+                        value: Some(text.to_string()),
+                        message,
+                    });
                 }
             }
         }
@@ -230,7 +243,11 @@ impl RowAssembler {
     }
 
     /// Rules that involve more than one cell, or other rows of the same file.
-    fn check_row<'a>(&mut self, line: u64, cell: &impl Fn(usize) -> Option<&'a str>) -> Result<(), CellError> {
+    fn check_row<'a>(
+        &mut self,
+        line: u64,
+        cell: &impl Fn(usize) -> Option<&'a str>,
+    ) -> Result<(), CellError> {
         match self.table {
             Table::IpRanges => {
                 let has = |name| {
@@ -252,14 +269,14 @@ impl RowAssembler {
                     Parsed::Owned(k) if k == "nps" => (0, 10),
                     _ => (1, 5),
                 };
-                if let Parsed::I64(score) = self.scratch[score_i] {
-                    if score < lo || score > hi {
-                        return Err(CellError {
-                            field: Some(score_i),
-                            value: Some(score.to_string()),
-                            message: format!("is out of range for this survey kind ({lo}–{hi})"),
-                        });
-                    }
+                if let Parsed::I64(score) = self.scratch[score_i]
+                    && !(lo..=hi).contains(&score)
+                {
+                    return Err(CellError {
+                        field: Some(score_i),
+                        value: Some(score.to_string()),
+                        message: format!("is out of range for this survey kind ({lo}–{hi})"),
+                    });
                 }
             }
             _ => {}
@@ -279,7 +296,9 @@ impl RowAssembler {
     }
 
     fn merge_extra_properties(&mut self, extra: &[(&str, serde_json::Value)]) {
-        let Some(pi) = self.properties_field else { return };
+        let Some(pi) = self.properties_field else {
+            return;
+        };
         let mut obj = match &self.scratch[pi] {
             Parsed::Owned(json) => match serde_json::from_str::<serde_json::Value>(json) {
                 Ok(serde_json::Value::Object(m)) => m,
@@ -301,7 +320,9 @@ impl RowAssembler {
         }
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         self.reset_builders();
-        Some(RecordBatch::try_new(self.table.schema(), columns).expect("builders follow the schema"))
+        Some(
+            RecordBatch::try_new(self.table.schema(), columns).expect("builders follow the schema"),
+        )
     }
 }
 

@@ -6,7 +6,9 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use abmeter_model::{Merge, Table};
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
@@ -43,8 +45,8 @@ impl IdSet {
     fn new() -> Self {
         IdSet {
             seen: HashSet::with_hasher(ahash::RandomState::new()),
-            hi: ahash::RandomState::with_seeds(0x5eed_1, 0x5eed_2, 0x5eed_3, 0x5eed_4),
-            lo: ahash::RandomState::with_seeds(0xabe_1, 0xabe_2, 0xabe_3, 0xabe_4),
+            hi: ahash::RandomState::with_seeds(0x5eed_0001, 0x5eed_0002, 0x5eed_0003, 0x5eed_0004),
+            lo: ahash::RandomState::with_seeds(0x0abe_0001, 0x0abe_0002, 0x0abe_0003, 0x0abe_0004),
         }
     }
 
@@ -63,7 +65,11 @@ struct PartWriter {
 
 enum TableImport {
     /// Activities and surveys: deduplicated by id and streamed to Parquet as they come.
-    Append { ids: IdSet, parts: BTreeMap<String, PartWriter>, month_cache: Option<(i64, i64, String)> },
+    Append {
+        ids: IdSet,
+        parts: BTreeMap<String, PartWriter>,
+        month_cache: Option<(i64, i64, String)>,
+    },
     /// Entity and keyed tables: small, merged with the stored rows at commit.
     Buffer { batches: Vec<RecordBatch> },
 }
@@ -111,20 +117,28 @@ impl<'s> Import<'s> {
                     let mut ids = IdSet::new();
                     if let Some(files) = self.base.table(table) {
                         for b in read_parquet_files(self.store.root(), files, Some(&[0]))? {
-                            let col = b.column(0).as_any().downcast_ref::<StringArray>().ok_or_else(|| {
-                                StoreError::Corrupt {
+                            let col = b
+                                .column(0)
+                                .as_any()
+                                .downcast_ref::<StringArray>()
+                                .ok_or_else(|| StoreError::Corrupt {
                                     path: self.store.root().join("tables").join(table.name()),
                                     message: "id column is not text".into(),
-                                }
-                            })?;
+                                })?;
                             for id in col.iter().flatten() {
                                 ids.insert(id);
                             }
                         }
                     }
-                    TableImport::Append { ids, parts: BTreeMap::new(), month_cache: None }
+                    TableImport::Append {
+                        ids,
+                        parts: BTreeMap::new(),
+                        month_cache: None,
+                    }
                 }
-                _ => TableImport::Buffer { batches: Vec::new() },
+                _ => TableImport::Buffer {
+                    batches: Vec::new(),
+                },
             };
             self.tables.insert(table, (state, TableStats::default()));
         }
@@ -136,21 +150,46 @@ impl<'s> Import<'s> {
                 batches.push(batch);
                 Ok(())
             }
-            TableImport::Append { ids, parts, month_cache } => {
-                let id_col = batch.column(0).as_any().downcast_ref::<StringArray>().expect("id is text");
-                let keep: BooleanArray = id_col.iter().map(|id| Some(ids.insert(id.unwrap_or("")))).collect();
+            TableImport::Append {
+                ids,
+                parts,
+                month_cache,
+            } => {
+                let id_col = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .expect("id is text");
+                let keep: BooleanArray = id_col
+                    .iter()
+                    .map(|id| Some(ids.insert(id.unwrap_or(""))))
+                    .collect();
                 let kept = keep.true_count() as u64;
                 stats.deduplicated += rows - kept;
                 stats.stored += kept;
                 if kept == 0 {
                     return Ok(());
                 }
-                let batch = if kept == rows { batch } else { filter_record_batch(&batch, &keep)? };
-                let ctx = WriteCtx { root: self.store.root(), generation: self.generation };
+                let batch = if kept == rows {
+                    batch
+                } else {
+                    filter_record_batch(&batch, &keep)?
+                };
+                let ctx = WriteCtx {
+                    root: self.store.root(),
+                    generation: self.generation,
+                };
                 if table == Table::Activities {
                     for (month, part) in split_by_month(&batch, month_cache)? {
                         let dir = format!("tables/activities/month={month}");
-                        ctx.write_part(parts, &mut self.seq, &mut self.written, &dir, &month, &part)?;
+                        ctx.write_part(
+                            parts,
+                            &mut self.seq,
+                            &mut self.written,
+                            &dir,
+                            &month,
+                            &part,
+                        )?;
                     }
                 } else {
                     let dir = format!("tables/{}", table.name());
@@ -166,7 +205,8 @@ impl<'s> Import<'s> {
         let root = self.store.root().to_path_buf();
         let mut next = self.base.clone();
         next.generation = self.generation;
-        next.committed_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        next.committed_at =
+            Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let mut dirs: HashSet<PathBuf> = HashSet::new();
         let tables = std::mem::take(&mut self.tables);
         let mut out = BTreeMap::new();
@@ -176,9 +216,20 @@ impl<'s> Import<'s> {
                 TableImport::Append { parts, .. } => {
                     for (_, p) in parts {
                         let file = p.writer.into_inner()?;
-                        file.sync_all().map_err(|source| StoreError::Io { path: root.join(&p.rel_path), source })?;
-                        dirs.insert(root.join(&p.rel_path).parent().expect("file in a folder").to_path_buf());
-                        entry.files.push(DataFile { path: p.rel_path, rows: p.rows });
+                        file.sync_all().map_err(|source| StoreError::Io {
+                            path: root.join(&p.rel_path),
+                            source,
+                        })?;
+                        dirs.insert(
+                            root.join(&p.rel_path)
+                                .parent()
+                                .expect("file in a folder")
+                                .to_path_buf(),
+                        );
+                        entry.files.push(DataFile {
+                            path: p.rel_path,
+                            rows: p.rows,
+                        });
                     }
                 }
                 TableImport::Buffer { batches } => {
@@ -187,21 +238,40 @@ impl<'s> Import<'s> {
                         None => Vec::new(),
                     };
                     let merged = merge_rows(table, stored, batches, &mut stats)?;
-                    let rel = format!("tables/{}/g{:08}-{:04}.parquet", table.name(), self.generation, self.seq);
+                    let rel = format!(
+                        "tables/{}/g{:08}-{:04}.parquet",
+                        table.name(),
+                        self.generation,
+                        self.seq
+                    );
                     self.seq += 1;
                     *entry = TableFiles::default();
                     if merged.num_rows() > 0 {
                         let path = root.join(&rel);
-                        fs::create_dir_all(path.parent().expect("folder"))
-                            .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                        fs::create_dir_all(path.parent().expect("folder")).map_err(|source| {
+                            StoreError::Io {
+                                path: path.clone(),
+                                source,
+                            }
+                        })?;
                         self.written.push(path.clone());
-                        let file = File::create(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-                        let mut w = ArrowWriter::try_new(file, table.schema(), Some(writer_properties()))?;
+                        let file = File::create(&path).map_err(|source| StoreError::Io {
+                            path: path.clone(),
+                            source,
+                        })?;
+                        let mut w =
+                            ArrowWriter::try_new(file, table.schema(), Some(writer_properties()))?;
                         w.write(&merged)?;
                         let file = w.into_inner()?;
-                        file.sync_all().map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                        file.sync_all().map_err(|source| StoreError::Io {
+                            path: path.clone(),
+                            source,
+                        })?;
                         dirs.insert(path.parent().expect("folder").to_path_buf());
-                        entry.files.push(DataFile { path: rel, rows: merged.num_rows() as u64 });
+                        entry.files.push(DataFile {
+                            path: rel,
+                            rows: merged.num_rows() as u64,
+                        });
                     }
                 }
             }
@@ -250,12 +320,26 @@ impl WriteCtx<'_> {
             let rel = format!("{dir}/g{:08}-{:04}.parquet", self.generation, *seq);
             *seq += 1;
             let path = self.root.join(&rel);
-            fs::create_dir_all(path.parent().expect("folder"))
-                .map_err(|source| StoreError::Io { path: path.clone(), source })?;
-            let file = File::create(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+            fs::create_dir_all(path.parent().expect("folder")).map_err(|source| {
+                StoreError::Io {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            let file = File::create(&path).map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
             written.push(path);
             let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
-            parts.insert(key.to_string(), PartWriter { rel_path: rel, writer, rows: 0 });
+            parts.insert(
+                key.to_string(),
+                PartWriter {
+                    rel_path: rel,
+                    writer,
+                    rows: 0,
+                },
+            );
         }
         let part = parts.get_mut(key).expect("inserted above");
         part.writer.write(batch)?;
@@ -305,7 +389,10 @@ fn split_by_month(
 /// The month containing `micros`: its bounds and its `YYYY-MM` label.
 fn month_bounds(micros: i64) -> (i64, i64, String) {
     use chrono::{Datelike, NaiveDate, TimeZone, Utc};
-    let t = Utc.timestamp_micros(micros).single().expect("valid timestamp");
+    let t = Utc
+        .timestamp_micros(micros)
+        .single()
+        .expect("valid timestamp");
     let start = NaiveDate::from_ymd_opt(t.year(), t.month(), 1).expect("month start");
     let next = if t.month() == 12 {
         NaiveDate::from_ymd_opt(t.year() + 1, 1, 1)
@@ -313,8 +400,17 @@ fn month_bounds(micros: i64) -> (i64, i64, String) {
         NaiveDate::from_ymd_opt(t.year(), t.month() + 1, 1)
     }
     .expect("next month");
-    let us = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp_micros();
-    (us(start), us(next), format!("{:04}-{:02}", t.year(), t.month()))
+    let us = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp_micros()
+    };
+    (
+        us(start),
+        us(next),
+        format!("{:04}-{:02}", t.year(), t.month()),
+    )
 }
 
 /// The table's rows after this import: stored rows whose key the import names are
@@ -330,17 +426,25 @@ fn merge_rows(
     let stored = concat_batches(&schema, &stored)?;
     let key_cols: Vec<usize> = match table.merge() {
         Merge::UpsertById => vec![0],
-        Merge::ReplaceByKey(cols) => {
-            cols.iter().map(|c| table.field_index(c).expect("key column")).collect()
-        }
+        Merge::ReplaceByKey(cols) => cols
+            .iter()
+            .map(|c| table.field_index(c).expect("key column"))
+            .collect(),
         Merge::AppendNewIds => unreachable!("fact tables are not buffered"),
     };
     let converter = RowConverter::new(
-        key_cols.iter().map(|&i| SortField::new(schema.field(i).data_type().clone())).collect(),
+        key_cols
+            .iter()
+            .map(|&i| SortField::new(schema.field(i).data_type().clone()))
+            .collect(),
     )?;
     let keys = |b: &RecordBatch| -> Result<Vec<OwnedRow>, StoreError> {
         let cols: Vec<ArrayRef> = key_cols.iter().map(|&i| b.column(i).clone()).collect();
-        Ok(converter.convert_columns(&cols)?.iter().map(|r| r.owned()).collect())
+        Ok(converter
+            .convert_columns(&cols)?
+            .iter()
+            .map(|r| r.owned())
+            .collect())
     };
     let new_keys = keys(&new)?;
     let new = if table.merge() == Merge::UpsertById {
@@ -357,7 +461,10 @@ fn merge_rows(
     };
     let new_set: HashSet<OwnedRow> = new_keys.into_iter().collect();
     let stored_keys = keys(&stored)?;
-    let keep: BooleanArray = stored_keys.iter().map(|k| Some(!new_set.contains(k))).collect();
+    let keep: BooleanArray = stored_keys
+        .iter()
+        .map(|k| Some(!new_set.contains(k)))
+        .collect();
     stats.replaced += (keep.len() - keep.true_count()) as u64;
     stats.stored += new.num_rows() as u64;
     let stored = filter_record_batch(&stored, &keep)?;
@@ -385,7 +492,10 @@ fn remove_unlisted_files(root: &Path, manifest: &Manifest) -> Result<(), StoreEr
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "parquet") && !listed.contains(&path) {
-                fs::remove_file(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
+                fs::remove_file(&path).map_err(|source| StoreError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
             }
         }
     }

@@ -20,7 +20,10 @@ pub use manifest::{Manifest, TableFiles};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },
     #[error("another import holds the workspace lock {} ; wait for it to finish", path.display())]
@@ -47,8 +50,14 @@ impl Store {
     /// Opens (creating the folder if needed) the workspace at `root`.
     pub fn open(root: impl AsRef<Path>) -> Result<Store, StoreError> {
         let root = root.as_ref();
-        fs::create_dir_all(root).map_err(|source| StoreError::Io { path: root.into(), source })?;
-        let root = root.canonicalize().map_err(|source| StoreError::Io { path: root.into(), source })?;
+        fs::create_dir_all(root).map_err(|source| StoreError::Io {
+            path: root.into(),
+            source,
+        })?;
+        let root = root.canonicalize().map_err(|source| StoreError::Io {
+            path: root.into(),
+            source,
+        })?;
         Ok(Store { root })
     }
 
@@ -70,7 +79,10 @@ impl Store {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| StoreError::Io { path: path.clone(), source })?;
+            .map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
         match file.try_lock() {
             Ok(()) => Import::begin(self, file),
             Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path }),
@@ -88,8 +100,12 @@ pub(crate) fn read_parquet_files(
     let mut out = Vec::new();
     for f in &files.files {
         let path = root.join(&f.path);
-        let file = File::open(&path).map_err(|source| StoreError::Io { path: path.clone(), source })?;
-        let mut builder = ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(64 * 1024);
+        let file = File::open(&path).map_err(|source| StoreError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::try_new(file)?.with_batch_size(64 * 1024);
         if let Some(cols) = columns {
             let mask = ProjectionMask::roots(builder.parquet_schema(), cols.iter().copied());
             builder = builder.with_projection(mask);

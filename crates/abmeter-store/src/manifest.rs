@@ -47,7 +47,12 @@ pub struct Manifest {
 
 impl Default for Manifest {
     fn default() -> Self {
-        Manifest { format: FORMAT, generation: 0, committed_at: None, tables: BTreeMap::new() }
+        Manifest {
+            format: FORMAT,
+            generation: 0,
+            committed_at: None,
+            tables: BTreeMap::new(),
+        }
     }
 }
 
@@ -60,12 +65,17 @@ impl Manifest {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Manifest::default()),
             Err(source) => return Err(StoreError::Io { path, source }),
         };
-        let m: Manifest = serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt { path: path.clone(), message: e.to_string() })?;
+        let m: Manifest = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         if m.format != FORMAT {
             return Err(StoreError::Corrupt {
                 path,
-                message: format!("manifest format {} is not supported (expected {FORMAT})", m.format),
+                message: format!(
+                    "manifest format {} is not supported (expected {FORMAT})",
+                    m.format
+                ),
             });
         }
         Ok(m)
@@ -101,5 +111,8 @@ impl Manifest {
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|source| StoreError::Io { path: dir.to_path_buf(), source })
+        .map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
 }

@@ -8,7 +8,9 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 
 use crate::{Store, StoreError};
@@ -23,7 +25,10 @@ impl Store {
         let ctx = SessionContext::new_with_config(config);
         for table in Table::ALL {
             let schema = table.schema();
-            let files = manifest.table(table).map(|t| t.files.as_slice()).unwrap_or(&[]);
+            let files = manifest
+                .table(table)
+                .map(|t| t.files.as_slice())
+                .unwrap_or(&[]);
             if files.is_empty() {
                 let empty = MemTable::try_new(schema, vec![vec![]])?;
                 ctx.register_table(table.name(), Arc::new(empty))?;
@@ -61,7 +66,7 @@ pub async fn run_read_only(
         .with_allow_dml(false)
         .with_allow_statements(false)
         .verify_plan(&plan)
-        .map_err(|e| StoreError::ReadOnly(format!("{}", e.strip_backtrace())))?;
+        .map_err(|e| StoreError::ReadOnly(e.strip_backtrace().to_string()))?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;

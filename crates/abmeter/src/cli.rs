@@ -6,7 +6,11 @@ use abmeter_outputs::Format;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "abmeter", version, about = "Account-based-marketing measurement over open Parquet data")]
+#[command(
+    name = "abmeter",
+    version,
+    about = "Account-based-marketing measurement over open Parquet data"
+)]
 pub struct Cli {
     /// The workspace folder (abmeter.toml, manifest.json, tables/).
     #[arg(long, global = true, env = "ABMETER_WORKSPACE")]

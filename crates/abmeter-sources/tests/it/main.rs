@@ -9,7 +9,9 @@ use arrow::datatypes::{Float64Type, Int64Type, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
 
 fn options() -> ReadOptions {
-    let mut types: Vec<String> = abmeter_model::config::builtin_activities().into_keys().collect();
+    let mut types: Vec<String> = abmeter_model::config::builtin_activities()
+        .into_keys()
+        .collect();
     types.push("partner_referral".into()); // a type declared in the config
     ReadOptions::new(types)
 }
@@ -33,7 +35,12 @@ fn read(name: &str, table: Table, text: &str) -> Read {
     let mut r = TableReader::open(&path, table, options()).unwrap();
     let batches: Vec<RecordBatch> = r.by_ref().map(Result::unwrap).collect();
     let rows_read = r.rows_read();
-    Read { batches, rejected: r.rejected, warnings: r.warnings, rows_read }
+    Read {
+        batches,
+        rejected: r.rejected,
+        warnings: r.warnings,
+        rows_read,
+    }
 }
 
 fn open_err(name: &str, table: Table, text: &str) -> SourceError {
@@ -62,7 +69,9 @@ fn valid_activities_are_typed() {
     let r = read(
         "activities.csv",
         Table::Activities,
-        &format!("{ACT}a1,2026-09-30T14:05:00Z,page_view,c1,2.5,80,\"{{\"\"k\"\":1}}\"\na2,2026-09-30,Email Open,,,,\n"),
+        &format!(
+            "{ACT}a1,2026-09-30T14:05:00Z,page_view,c1,2.5,80,\"{{\"\"k\"\":1}}\"\na2,2026-09-30,Email Open,,,,\n"
+        ),
     );
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     assert_eq!(rows(&r), 2);
@@ -70,11 +79,19 @@ fn valid_activities_are_typed() {
     let ts = b.column(1).as_primitive::<TimestampMicrosecondType>();
     assert_eq!(ts.value(0), 1_790_777_100_000_000);
     assert_eq!(ts.value(1), 1_790_726_400_000_000);
-    assert_eq!(b.column(2).as_string::<i32>().value(1), "email_open", "types compare as snake case");
-    let dur = b.column(b.schema().index_of("duration_minutes").unwrap()).as_primitive::<Float64Type>();
+    assert_eq!(
+        b.column(2).as_string::<i32>().value(1),
+        "email_open",
+        "types compare as snake case"
+    );
+    let dur = b
+        .column(b.schema().index_of("duration_minutes").unwrap())
+        .as_primitive::<Float64Type>();
     assert_eq!(dur.value(0), 2.5);
     assert!(dur.is_null(1));
-    let props = b.column(b.schema().index_of("properties").unwrap()).as_string::<i32>();
+    let props = b
+        .column(b.schema().index_of("properties").unwrap())
+        .as_string::<i32>();
     assert_eq!(props.value(0), "{\"k\":1}");
 }
 
@@ -91,7 +108,10 @@ fn missing_required_field() {
 /// Problems name the file as given (here in a temp dir), so compare the end.
 fn assert_problem(name: &str, table: Table, text: &str, expected_suffix: &str) {
     let p = problem(name, table, text);
-    assert!(p.ends_with(expected_suffix), "got: {p}\nwant suffix: {expected_suffix}");
+    assert!(
+        p.ends_with(expected_suffix),
+        "got: {p}\nwant suffix: {expected_suffix}"
+    );
     assert!(p.contains(name), "names the file: {p}");
 }
 
@@ -139,7 +159,11 @@ fn unknown_activity_type_and_config_types() {
         &format!("{ACT}a1,2026-09-01,telepathy,,,,\n"),
         "column 3 (type): \"telepathy\" is not a known activity type (see the [activities] catalogue in abmeter.toml, where custom types are declared)",
     );
-    let r = read("activities.csv", Table::Activities, &format!("{ACT}a1,2026-09-01,partner_referral,,,,\n"));
+    let r = read(
+        "activities.csv",
+        Table::Activities,
+        &format!("{ACT}a1,2026-09-01,partner_referral,,,,\n"),
+    );
     assert!(r.rejected.is_empty());
 }
 
@@ -162,9 +186,15 @@ fn bools_and_enums() {
         &format!("{head}a1,Acme,maybe\n"),
         "column 3 (is_target): \"maybe\" is not a bool (expected true/false, 1/0 or yes/no)",
     );
-    let r = read("accounts.csv", Table::Accounts, &format!("{head}a1,Acme,YES\na2,Beta,0\na3,Gamma,\n"));
+    let r = read(
+        "accounts.csv",
+        Table::Accounts,
+        &format!("{head}a1,Acme,YES\na2,Beta,0\na3,Gamma,\n"),
+    );
     let b = &r.batches[0];
-    let t = b.column(b.schema().index_of("is_target").unwrap()).as_boolean();
+    let t = b
+        .column(b.schema().index_of("is_target").unwrap())
+        .as_boolean();
     assert!(t.value(0) && !t.value(1) && t.is_null(2));
 
     let opp = "id,account_id,amount,stage,type,created_at\n";
@@ -174,8 +204,15 @@ fn bools_and_enums() {
         &format!("{opp}o1,a1,100,Won,bogus,2026-01-01\n"),
         "column 5 (type): \"bogus\" is not one of new_business, upsell, cross_sell, renewal",
     );
-    let r = read("opportunities.csv", Table::Opportunities, &format!("{opp}o1,a1,100,Won,New Business,2026-01-01\n"));
-    assert_eq!(r.batches[0].column(5).as_string::<i32>().value(0), "new_business");
+    let r = read(
+        "opportunities.csv",
+        Table::Opportunities,
+        &format!("{opp}o1,a1,100,Won,New Business,2026-01-01\n"),
+    );
+    assert_eq!(
+        r.batches[0].column(5).as_string::<i32>().value(0),
+        "new_business"
+    );
 }
 
 #[test]
@@ -199,9 +236,16 @@ fn survey_score_ranges() {
         &format!("{head}s1,2026-09-01,ces,3\n"),
         "column 3 (kind): \"ces\" is not one of nps, csat",
     );
-    let r = read("surveys.csv", Table::Surveys, &format!("{head}s1,2026-09-01,nps,0\ns2,2026-09-01,csat,5\n"));
+    let r = read(
+        "surveys.csv",
+        Table::Surveys,
+        &format!("{head}s1,2026-09-01,nps,0\ns2,2026-09-01,csat,5\n"),
+    );
     assert_eq!(rows(&r), 2);
-    assert_eq!(r.batches[0].column(3).as_primitive::<Int64Type>().value(0), 0);
+    assert_eq!(
+        r.batches[0].column(3).as_primitive::<Int64Type>().value(0),
+        0
+    );
 }
 
 #[test]
@@ -233,7 +277,10 @@ fn emails_ips_and_domains() {
         Table::Accounts,
         "id,name,domain\na1,Acme,https://www.Acme.co.uk/en; mail.acme.com.cn\n",
     );
-    assert_eq!(r.batches[0].column(2).as_string::<i32>().value(0), "acme.co.uk;acme.com.cn");
+    assert_eq!(
+        r.batches[0].column(2).as_string::<i32>().value(0),
+        "acme.co.uk;acme.com.cn"
+    );
     assert_problem(
         "accounts.csv",
         Table::Accounts,
@@ -263,7 +310,11 @@ fn ip_ranges_rules() {
         &format!("{head}203.0.113.0/33,a1,,\n"),
         "column 1 (network): \"203.0.113.0/33\" is not a network (expected CIDR like 203.0.113.0/24 or a range like 10.0.0.1-10.0.0.99)",
     );
-    let r = read("ip_ranges.csv", Table::IpRanges, &format!("{head}10.0.0.1-10.0.0.9,,acme.com,\n2001:db8::/32,a1,,isp\n"));
+    let r = read(
+        "ip_ranges.csv",
+        Table::IpRanges,
+        &format!("{head}10.0.0.1-10.0.0.9,,acme.com,\n2001:db8::/32,a1,,isp\n"),
+    );
     assert_eq!(rows(&r), 2);
 }
 
@@ -275,7 +326,10 @@ fn wrong_field_count_and_multiline_cells_keep_line_numbers() {
         "id,name,budget\nk1,\"Spring\nlaunch\",100\nk2,Summer\nk3,Fall,abc\n",
     );
     let shown: Vec<String> = r.rejected.iter().map(|p| p.problem.to_string()).collect();
-    assert!(shown[0].ends_with("campaigns.csv: line 4: has 2 fields, the header has 3"), "{shown:?}");
+    assert!(
+        shown[0].ends_with("campaigns.csv: line 4: has 2 fields, the header has 3"),
+        "{shown:?}"
+    );
     assert!(shown[1].ends_with("line 5, column 3 (budget): \"abc\" is not a number (expected digits with an optional . like 1234.5)"), "{shown:?}");
     assert_eq!(rows(&r), 1);
     assert_eq!(r.rows_read, 3);
@@ -284,27 +338,58 @@ fn wrong_field_count_and_multiline_cells_keep_line_numbers() {
 
 #[test]
 fn header_without_a_required_column_refuses_the_file() {
-    let e = open_err("activities.csv", Table::Activities, "id,type\na1,page_view\n").to_string();
+    let e = open_err(
+        "activities.csv",
+        Table::Activities,
+        "id,type\na1,page_view\n",
+    )
+    .to_string();
     assert!(e.ends_with("activities.csv: line 1: the header lacks required column `timestamp` of activities (it has: id, type)"), "{e}");
-    let e = open_err("ip_ranges.csv", Table::IpRanges, "network,type\n10.0.0.0/8,isp\n").to_string();
-    assert!(e.ends_with("ip_ranges needs an `account_id` or a `domain` column"), "{e}");
+    let e = open_err(
+        "ip_ranges.csv",
+        Table::IpRanges,
+        "network,type\n10.0.0.0/8,isp\n",
+    )
+    .to_string();
+    assert!(
+        e.ends_with("ip_ranges needs an `account_id` or a `domain` column"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_columns() {
-    let r = read("activities.csv", Table::Activities, &format!("id,timestamp,type,gclid,properties\na1,2026-09-01,ad_click,xyz,\"{{\"\"a\"\":1}}\"\n"));
+    let r = read(
+        "activities.csv",
+        Table::Activities,
+        "id,timestamp,type,gclid,properties\na1,2026-09-01,ad_click,xyz,\"{\"\"a\"\":1}\"\n",
+    );
     let b = &r.batches[0];
-    let props = b.column(b.schema().index_of("properties").unwrap()).as_string::<i32>();
+    let props = b
+        .column(b.schema().index_of("properties").unwrap())
+        .as_string::<i32>();
     assert_eq!(props.value(0), "{\"a\":1,\"gclid\":\"xyz\"}");
     assert!(r.warnings.is_empty());
-    let r = read("accounts.csv", Table::Accounts, "id,name,favourite_colour\na1,Acme,blue\n");
+    let r = read(
+        "accounts.csv",
+        Table::Accounts,
+        "id,name,favourite_colour\na1,Acme,blue\n",
+    );
     assert_eq!(r.warnings.len(), 1);
-    assert!(r.warnings[0].ends_with("ignoring columns that accounts does not have: favourite_colour"), "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].ends_with("ignoring columns that accounts does not have: favourite_colour"),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
 fn header_bom_and_case_are_forgiven() {
-    let r = read("accounts.csv", Table::Accounts, "\u{feff}ID,Name\na1,Acme\n");
+    let r = read(
+        "accounts.csv",
+        Table::Accounts,
+        "\u{feff}ID,Name\na1,Acme\n",
+    );
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     assert_eq!(rows(&r), 1);
 }
@@ -322,11 +407,16 @@ fn json_lines() {
     let r = read("activities-2026-09.jsonl", Table::Activities, text);
     assert_eq!(rows(&r), 2);
     let shown: Vec<String> = r.rejected.iter().map(|p| p.problem.to_string()).collect();
-    assert!(shown[0].ends_with("line 3: is not a JSON object"), "{shown:?}");
+    assert!(
+        shown[0].ends_with("line 3: is not a JSON object"),
+        "{shown:?}"
+    );
     assert!(shown[1].ends_with("line 4, field `url`: \"{\\\"nested\\\":1}\" is a JSON object or list where a single value belongs"), "{shown:?}");
     assert!(shown[2].contains("line 5: is not valid JSON"), "{shown:?}");
     let b = &r.batches[0];
-    let props = b.column(b.schema().index_of("properties").unwrap()).as_string::<i32>();
+    let props = b
+        .column(b.schema().index_of("properties").unwrap())
+        .as_string::<i32>();
     assert_eq!(props.value(0), "{\"p\":true,\"plan\":\"pro\"}");
     let ts = b.column(1).as_primitive::<TimestampMicrosecondType>();
     assert_eq!(ts.value(0), 1_788_249_600_000_000);

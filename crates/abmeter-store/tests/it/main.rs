@@ -21,7 +21,10 @@ fn batches(dir: &Path, name: &str, text: &str) -> (Table, Vec<RecordBatch>) {
     (table, out)
 }
 
-fn import(store: &Store, files: &[(&str, &str)]) -> std::collections::BTreeMap<Table, abmeter_store::TableStats> {
+fn import(
+    store: &Store,
+    files: &[(&str, &str)],
+) -> std::collections::BTreeMap<Table, abmeter_store::TableStats> {
     let tmp = tempfile::tempdir().unwrap();
     let mut imp = store.begin_import().unwrap();
     for (name, text) in files {
@@ -52,7 +55,9 @@ fn query(store: &Store, sql: &str) -> Vec<String> {
 
 fn count(store: &Store, table: &str) -> i64 {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (_, b) = rt.block_on(store.sql(&format!("SELECT count(*) FROM {table}"))).unwrap();
+    let (_, b) = rt
+        .block_on(store.sql(&format!("SELECT count(*) FROM {table}")))
+        .unwrap();
     b[0].column(0).as_primitive::<Int64Type>().value(0)
 }
 
@@ -69,10 +74,25 @@ fn empty_workspace_has_every_table() {
 fn entities_upsert_by_id_latest_import_wins() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    import(&store, &[("accounts.csv", "id,name,tier\na1,Acme,Tier 1\na2,Beta,Tier 2\n")]);
-    let stats = import(&store, &[("accounts.csv", "id,name,tier\na2,Beta GmbH,Tier 1\na3,Gamma,\n")]);
+    import(
+        &store,
+        &[(
+            "accounts.csv",
+            "id,name,tier\na1,Acme,Tier 1\na2,Beta,Tier 2\n",
+        )],
+    );
+    let stats = import(
+        &store,
+        &[(
+            "accounts.csv",
+            "id,name,tier\na2,Beta GmbH,Tier 1\na3,Gamma,\n",
+        )],
+    );
     let s = stats[&Table::Accounts];
-    assert_eq!((s.received, s.stored, s.replaced, s.deduplicated), (2, 2, 1, 0));
+    assert_eq!(
+        (s.received, s.stored, s.replaced, s.deduplicated),
+        (2, 2, 1, 0)
+    );
     assert_eq!(
         query(&store, "SELECT id, name, tier FROM accounts ORDER BY id"),
         ["a1|Acme|Tier 1", "a2|Beta GmbH|Tier 1", "a3|Gamma|"]
@@ -80,12 +100,20 @@ fn entities_upsert_by_id_latest_import_wins() {
     // Two files of one import: the later file's row wins.
     let stats = import(
         &store,
-        &[("accounts-1.csv", "id,name\na1,Old\n"), ("accounts-2.csv", "id,name\na1,New\n")],
+        &[
+            ("accounts-1.csv", "id,name\na1,Old\n"),
+            ("accounts-2.csv", "id,name\na1,New\n"),
+        ],
     );
     assert_eq!(stats[&Table::Accounts].deduplicated, 1);
-    assert_eq!(query(&store, "SELECT name FROM accounts WHERE id = 'a1'"), ["New"]);
+    assert_eq!(
+        query(&store, "SELECT name FROM accounts WHERE id = 'a1'"),
+        ["New"]
+    );
     // Replaced files are gone from disk: only the manifest's files remain.
-    let files = std::fs::read_dir(dir.path().join("tables/accounts")).unwrap().count();
+    let files = std::fs::read_dir(dir.path().join("tables/accounts"))
+        .unwrap()
+        .count();
     assert_eq!(files, 1);
 }
 
@@ -96,35 +124,90 @@ fn activities_drop_ids_already_stored_and_partition_by_month() {
     let head = "id,timestamp,type\n";
     let stats = import(
         &store,
-        &[("activities.csv", &format!("{head}e1,2026-08-31T23:59:59Z,page_view\ne2,2026-09-01T00:00:00Z,email_open\ne1,2026-09-02,call\n"))],
+        &[(
+            "activities.csv",
+            &format!(
+                "{head}e1,2026-08-31T23:59:59Z,page_view\ne2,2026-09-01T00:00:00Z,email_open\ne1,2026-09-02,call\n"
+            ),
+        )],
     );
     let s = stats[&Table::Activities];
     assert_eq!((s.received, s.stored, s.deduplicated), (3, 2, 1));
-    assert_eq!(query(&store, "SELECT type FROM activities WHERE id = 'e1'"), ["page_view"], "first copy stays");
-    let stats = import(&store, &[("activities.csv", &format!("{head}e2,2026-09-05,call\ne3,2026-09-05,call\n"))]);
+    assert_eq!(
+        query(&store, "SELECT type FROM activities WHERE id = 'e1'"),
+        ["page_view"],
+        "first copy stays"
+    );
+    let stats = import(
+        &store,
+        &[(
+            "activities.csv",
+            &format!("{head}e2,2026-09-05,call\ne3,2026-09-05,call\n"),
+        )],
+    );
     assert_eq!(stats[&Table::Activities].deduplicated, 1);
     assert_eq!(count(&store, "activities"), 3);
     let m = store.manifest().unwrap();
-    let paths: Vec<&str> = m.table(Table::Activities).unwrap().files.iter().map(|f| f.path.as_str()).collect();
-    assert!(paths.iter().any(|p| p.starts_with("tables/activities/month=2026-08/")), "{paths:?}");
-    assert_eq!(paths.iter().filter(|p| p.starts_with("tables/activities/month=2026-09/")).count(), 2);
+    let paths: Vec<&str> = m
+        .table(Table::Activities)
+        .unwrap()
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.starts_with("tables/activities/month=2026-08/")),
+        "{paths:?}"
+    );
+    assert_eq!(
+        paths
+            .iter()
+            .filter(|p| p.starts_with("tables/activities/month=2026-09/"))
+            .count(),
+        2
+    );
 }
 
 #[test]
 fn keyed_facts_replace_what_they_name() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    import(&store, &[("revenue.csv", "account_id,month,mrr,product\na1,2026-08,100,core\na1,2026-09,120,core\n")]);
-    let stats = import(&store, &[("revenue.csv", "account_id,month,mrr,product\na1,2026-09,150,core\na1,2026-09,10,addon\n")]);
+    import(
+        &store,
+        &[(
+            "revenue.csv",
+            "account_id,month,mrr,product\na1,2026-08,100,core\na1,2026-09,120,core\n",
+        )],
+    );
+    let stats = import(
+        &store,
+        &[(
+            "revenue.csv",
+            "account_id,month,mrr,product\na1,2026-09,150,core\na1,2026-09,10,addon\n",
+        )],
+    );
     assert_eq!(stats[&Table::Revenue].replaced, 1);
     assert_eq!(
-        query(&store, "SELECT month, product, mrr FROM revenue ORDER BY month, product"),
-        ["2026-08|core|100.0", "2026-09|addon|10.0", "2026-09|core|150.0"]
+        query(
+            &store,
+            "SELECT month, product, mrr FROM revenue ORDER BY month, product"
+        ),
+        [
+            "2026-08|core|100.0",
+            "2026-09|addon|10.0",
+            "2026-09|core|150.0"
+        ]
     );
     let ad = "date,channel,campaign_id,impressions\n2026-09-01,paid_social,k1,100\n2026-09-01,paid_social,k1,50\n";
     import(&store, &[("ad_performance.csv", ad)]);
     import(&store, &[("ad_performance.csv", ad)]);
-    assert_eq!(query(&store, "SELECT sum(impressions) FROM ad_performance"), ["150"], "re-import does not double count");
+    assert_eq!(
+        query(&store, "SELECT sum(impressions) FROM ad_performance"),
+        ["150"],
+        "re-import does not double count"
+    );
 }
 
 #[test]
@@ -136,16 +219,29 @@ fn an_import_dropped_before_commit_changes_nothing() {
     {
         let tmp = tempfile::tempdir().unwrap();
         let mut imp = store.begin_import().unwrap();
-        let (t, bs) = batches(tmp.path(), "activities.csv", "id,timestamp,type\ne1,2026-09-01,call\n");
+        let (t, bs) = batches(
+            tmp.path(),
+            "activities.csv",
+            "id,timestamp,type\ne1,2026-09-01,call\n",
+        );
         imp.append(t, bs.into_iter().next().unwrap()).unwrap();
         let (t, bs) = batches(tmp.path(), "accounts.csv", "id,name\na2,Beta\n");
         imp.append(t, bs.into_iter().next().unwrap()).unwrap();
         // A failure here (the importer found a bad row in a later file): drop, no commit.
     }
-    assert_eq!(std::fs::read(dir.path().join("manifest.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("manifest.json")).unwrap(),
+        before
+    );
     assert_eq!(count(&store, "activities"), 0);
     assert_eq!(count(&store, "accounts"), 1);
-    assert!(!dir.path().join("tables/activities/month=2026-09").read_dir().map(|mut d| d.next().is_some()).unwrap_or(false));
+    assert!(
+        !dir.path()
+            .join("tables/activities/month=2026-09")
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false)
+    );
 }
 
 #[test]
@@ -154,9 +250,17 @@ fn files_no_manifest_lists_are_removed_by_the_next_import() {
     let store = Store::open(dir.path()).unwrap();
     // What a killed import leaves: a data file and a temporary manifest.
     std::fs::create_dir_all(dir.path().join("tables/accounts")).unwrap();
-    std::fs::write(dir.path().join("tables/accounts/g00000001-0000.parquet"), b"torn").unwrap();
+    std::fs::write(
+        dir.path().join("tables/accounts/g00000001-0000.parquet"),
+        b"torn",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("manifest.json.tmp"), b"{").unwrap();
-    assert_eq!(count(&store, "accounts"), 0, "readable while garbage lies around");
+    assert_eq!(
+        count(&store, "accounts"),
+        0,
+        "readable while garbage lies around"
+    );
     import(&store, &[("accounts.csv", "id,name\na1,Acme\n")]);
     assert_eq!(count(&store, "accounts"), 1);
     assert!(!dir.path().join("manifest.json.tmp").exists());
@@ -167,7 +271,10 @@ fn one_import_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let first = store.begin_import().unwrap();
-    assert!(matches!(store.begin_import(), Err(StoreError::Locked { .. })));
+    assert!(matches!(
+        store.begin_import(),
+        Err(StoreError::Locked { .. })
+    ));
     drop(first);
     assert!(store.begin_import().is_ok());
 }
@@ -190,7 +297,10 @@ fn sql_is_read_only() {
     ] {
         let e = rt.block_on(store.sql(stmt)).expect_err(stmt);
         assert!(matches!(e, StoreError::ReadOnly(_)), "{stmt}: {e}");
-        assert!(e.to_string().starts_with("abmeter sql is read-only: "), "{stmt}: {e}");
+        assert!(
+            e.to_string().starts_with("abmeter sql is read-only: "),
+            "{stmt}: {e}"
+        );
     }
     assert!(!Path::new("/tmp/abmeter-copy-test.csv").exists());
     assert_eq!(count(&store, "accounts"), 1);

@@ -24,7 +24,11 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         for (table, path, rows) in &made.files {
             println!("{table:<20} {rows:>10} rows  {}", path.display());
         }
-        println!("demo data written to {} in {:.1}s", out.display(), started.elapsed().as_secs_f64());
+        println!(
+            "demo data written to {} in {:.1}s",
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
@@ -48,7 +52,11 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     abmeter_outputs::render_table(&summary.report(), &mut out)?;
     writeln!(out, "workspace: {}", root.display())?;
-    writeln!(out, "try: abmeter --workspace {} sql \"SELECT type, count(*) AS n FROM activities GROUP BY type ORDER BY n DESC\"", root.display())?;
+    writeln!(
+        out,
+        "try: abmeter --workspace {} sql \"SELECT type, count(*) AS n FROM activities GROUP BY type ORDER BY n DESC\"",
+        root.display()
+    )?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

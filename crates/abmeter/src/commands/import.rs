@@ -28,7 +28,11 @@ pub fn run(root: &Path, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     abmeter_outputs::render_table(&summary.report(), &mut out)?;
     for (table, path) in &summary.rejected_files {
-        writeln!(out, "rejected rows of {table} written to {}", path.display())?;
+        writeln!(
+            out,
+            "rejected rows of {table} written to {}",
+            path.display()
+        )?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
@@ -52,7 +56,10 @@ pub struct Counts {
 
 impl ImportSummary {
     pub fn report(&self) -> Report {
-        let col = |n: &str, kind| Column { name: n.into(), kind };
+        let col = |n: &str, kind| Column {
+            name: n.into(),
+            kind,
+        };
         let mut r = Report::new(
             "import",
             serde_json::Map::new(),
@@ -80,7 +87,10 @@ impl ImportSummary {
 }
 
 /// The files to import, each with its table, in dependency order.
-pub fn collect_files(paths: &[PathBuf], kind: Option<Table>) -> anyhow::Result<Vec<(PathBuf, Table)>> {
+pub fn collect_files(
+    paths: &[PathBuf],
+    kind: Option<Table>,
+) -> anyhow::Result<Vec<(PathBuf, Table)>> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -115,7 +125,14 @@ pub fn collect_files(paths: &[PathBuf], kind: Option<Table>) -> anyhow::Result<V
         }
     }
     if out.is_empty() {
-        bail!("no data files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no data files found in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     Ok(out)
@@ -123,12 +140,18 @@ pub fn collect_files(paths: &[PathBuf], kind: Option<Table>) -> anyhow::Result<V
 
 fn is_data_file(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    [".csv", ".jsonl", ".ndjson", ".json"].iter().any(|ext| n.ends_with(ext))
+    [".csv", ".jsonl", ".ndjson", ".json"]
+        .iter()
+        .any(|ext| n.ends_with(ext))
 }
 
 /// Validates and stores `files` in one commit. Any bad row (without `skip_invalid`)
 /// refuses the whole import: the problems go to stderr and nothing is stored.
-pub fn import_files(root: &Path, files: &[(PathBuf, Table)], skip_invalid: bool) -> anyhow::Result<ImportSummary> {
+pub fn import_files(
+    root: &Path,
+    files: &[(PathBuf, Table)],
+    skip_invalid: bool,
+) -> anyhow::Result<ImportSummary> {
     let config = super::load_config(root)?;
     let options = ReadOptions::new(config.activity_type_names().map(str::to_string));
     let store = Store::open(root)?;
@@ -137,7 +160,11 @@ pub fn import_files(root: &Path, files: &[(PathBuf, Table)], skip_invalid: bool)
     let mut rejected: BTreeMap<Table, Vec<RejectedRow>> = BTreeMap::new();
     let mut problems = 0usize;
 
-    let total_bytes: u64 = files.iter().filter_map(|(p, _)| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|(p, _)| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
     let progress = progress_bar(total_bytes);
     let mut done_bytes = 0u64;
 
@@ -201,7 +228,11 @@ pub fn import_files(root: &Path, files: &[(PathBuf, Table)], skip_invalid: bool)
         for row in rejected.values().flatten().take(SHOWN_PROBLEMS) {
             let _ = writeln!(err, "  {}", row.problem);
         }
-        let more = if problems >= SHOWN_PROBLEMS { " (showing the first 20)" } else { "" };
+        let more = if problems >= SHOWN_PROBLEMS {
+            " (showing the first 20)"
+        } else {
+            ""
+        };
         bail!(
             "import refused: {problems} bad row{}{more}; nothing was stored. Fix the rows, or \
              pass --skip-invalid to store the valid rows and write the bad ones to rejected-<kind>.csv",
@@ -225,7 +256,8 @@ pub fn import_files(root: &Path, files: &[(PathBuf, Table)], skip_invalid: bool)
 }
 
 fn write_rejected(path: &Path, rows: &[RejectedRow]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record(["file", "line", "column", "field", "value", "error", "row"])?;
     for r in rows {
         let p = &r.problem;
@@ -250,8 +282,10 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
     }
     let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("importing {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "importing {bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .expect("valid template"),
     );
     bar
 }

@@ -14,7 +14,11 @@ use anyhow::Context;
 use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let workspace = |default: &str| cli.workspace.clone().unwrap_or_else(|| PathBuf::from(default));
+    let workspace = |default: &str| {
+        cli.workspace
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(default))
+    };
     match cli.command {
         Command::Init { dir, force } => init::run(&dir.unwrap_or_else(|| workspace(".")), force),
         Command::Import(args) => import::run(&workspace("."), &args),
@@ -29,7 +33,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 pub fn load_config(root: &Path) -> anyhow::Result<Config> {
     let path = root.join("abmeter.toml");
     let mut config = match std::fs::read_to_string(&path) {
-        Ok(text) => Config::from_toml_str(&text).with_context(|| format!("{} is invalid", path.display()))?,
+        Ok(text) => Config::from_toml_str(&text)
+            .with_context(|| format!("{} is invalid", path.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
@@ -41,5 +46,8 @@ pub fn load_config(root: &Path) -> anyhow::Result<Config> {
 
 /// A tokio runtime for commands that query.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the query runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the query runtime")
 }
