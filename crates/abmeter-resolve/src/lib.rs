@@ -1,1 +1,4 @@
-//! placeholder
+//! Identity resolution (SPEC §3): every activity to its contact and account — explicit ids,
+//! emails and their registrable domains, fuzzy company names, reverse-IP ranges and
+//! `identify` stitching. The rules arrive with the identity-resolution issue; the crate
+//! exists so the pipeline's boundaries (sources → resolve → store) hold from the start.
