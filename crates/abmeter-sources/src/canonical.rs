@@ -325,7 +325,8 @@ impl TableReader {
         }
         *line += 1;
         let line = *line;
-        let text = buf.trim();
+        // A byte-order mark some editors write at the start of the file is not data.
+        let text = buf.trim().trim_start_matches('\u{feff}');
         if text.is_empty() {
             return Ok(true);
         }

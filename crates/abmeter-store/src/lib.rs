@@ -26,7 +26,7 @@ pub enum StoreError {
     },
     #[error("{}: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },
-    #[error("another import holds the workspace lock {} ; wait for it to finish", path.display())]
+    #[error("another import holds the workspace lock ({}); wait for it to finish", path.display())]
     Locked { path: PathBuf },
     #[error("abmeter sql is read-only: {0}")]
     ReadOnly(String),
