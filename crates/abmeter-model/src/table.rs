@@ -321,6 +321,13 @@ impl Table {
         }
     }
 
+    /// Whether the merge key names one row: then the last row of a key within one import
+    /// wins. Not so for ad_performance (several ad-group rows per campaign and day) and
+    /// opportunity_stages (several stages per opportunity).
+    pub fn key_is_unique(self) -> bool {
+        !matches!(self, Table::AdPerformance | Table::OpportunityStages)
+    }
+
     /// Unknown input columns go into `properties` (activities) or are ignored with a warning.
     pub fn keeps_unknown_columns(self) -> bool {
         self == Table::Activities

@@ -447,7 +447,7 @@ fn merge_rows(
             .collect())
     };
     let new_keys = keys(&new)?;
-    let new = if table.merge() == Merge::UpsertById {
+    let new = if table.key_is_unique() {
         let mut seen = HashSet::new();
         let mut keep = vec![false; new_keys.len()];
         for i in (0..new_keys.len()).rev() {

@@ -200,6 +200,19 @@ fn keyed_facts_replace_what_they_name() {
             "2026-09|core|150.0"
         ]
     );
+    // A key twice in one import: the later row wins for revenue (one MRR per key).
+    let stats = import(
+        &store,
+        &[(
+            "revenue.csv",
+            "account_id,month,mrr,product\na2,2026-09,5,core\na2,2026-09,7,core\n",
+        )],
+    );
+    assert_eq!(stats[&Table::Revenue].deduplicated, 1);
+    assert_eq!(
+        query(&store, "SELECT mrr FROM revenue WHERE account_id = 'a2'"),
+        ["7.0"]
+    );
     let ad = "date,channel,campaign_id,impressions\n2026-09-01,paid_social,k1,100\n2026-09-01,paid_social,k1,50\n";
     import(&store, &[("ad_performance.csv", ad)]);
     import(&store, &[("ad_performance.csv", ad)]);
