@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use abmeter_model::Table;
 use arrow::record_batch::RecordBatch;
@@ -53,13 +54,16 @@ impl<R: Read> Read for Counting<R> {
 
 enum Input {
     Csv {
-        reader: csv::Reader<Counting<File>>,
+        /// Records parsed on a thread of their own, so CSV parsing overlaps validation.
+        chunks: Receiver<Result<RecordChunk, SourceError>>,
+        chunk: RecordChunk,
+        /// The next row of `chunk` to validate.
+        next_row: usize,
         /// For each table field, its column in the file.
         field_cols: Vec<Option<usize>>,
         /// Columns the table does not know: (name, column).
         extra_cols: Vec<(String, usize)>,
         header: Vec<String>,
-        record: csv::ByteRecord,
     },
     JsonLines {
         lines: BufReader<Counting<File>>,
@@ -129,11 +133,12 @@ impl TableReader {
                     ));
                 }
                 Input::Csv {
-                    reader,
+                    chunks: spawn_csv_parser(reader, label.clone()),
+                    chunk: RecordChunk::default(),
+                    next_row: 0,
                     field_cols,
                     extra_cols,
                     header,
-                    record: csv::ByteRecord::new(),
                 }
             }
             Format::JsonLines => Input::JsonLines {
@@ -218,36 +223,41 @@ impl TableReader {
             ..
         } = self;
         let Input::Csv {
-            reader,
+            chunks,
+            chunk,
+            next_row,
             field_cols,
             extra_cols,
             header,
-            record,
         } = input
         else {
             unreachable!("csv input")
         };
         let table = assembler.table();
         let mut reject = |line, err, col, raw| reject(rejected, label, table, line, err, col, raw);
-        let more = reader
-            .read_byte_record(record)
-            .map_err(|e| csv_error(label, e))?;
-        if !more {
-            return Ok(false);
+        if *next_row == chunk.rows.len() {
+            match chunks.recv() {
+                Ok(Ok(c)) => {
+                    *chunk = c;
+                    *next_row = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(false), // the parser is done: end of file
+            }
         }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() == 1 && record[0].is_empty() {
-            return Ok(true); // a blank line
-        }
+        let row = chunk.rows[*next_row];
+        *next_row += 1;
+        let line = row.line;
+        let fields = chunk.fields(row);
         *rows_read += 1;
-        let raw = || raw_csv(record);
-        if record.len() != header.len() {
+        let raw = || raw_csv(&fields);
+        if fields.len() != header.len() {
             let err = CellError {
                 field: None,
                 value: None,
                 message: format!(
                     "has {} fields, the header has {}",
-                    record.len(),
+                    fields.len(),
                     header.len()
                 ),
             };
@@ -255,26 +265,24 @@ impl TableReader {
             reject(line, err, None, raw);
             return Ok(true);
         }
-        let mut cells: Vec<&str> = Vec::with_capacity(record.len());
-        for (c, bytes) in record.iter().enumerate() {
-            match std::str::from_utf8(bytes) {
-                Ok(s) => cells.push(s),
-                Err(_) => {
-                    let err = CellError {
-                        field: field_cols.iter().position(|fc| *fc == Some(c)),
-                        value: Some(String::from_utf8_lossy(bytes).into_owned()),
-                        message: "is not valid UTF-8 (save the file as UTF-8)".into(),
-                    };
-                    let raw = raw();
-                    let mut e = err;
-                    if e.field.is_none() {
-                        e.message = format!("column {} ({}) {}", c + 1, header[c], e.message);
-                    }
-                    reject(line, e, Some(c + 1), raw);
-                    return Ok(true);
+        let cells = match chunk.row_text(row) {
+            Ok(cells) => cells,
+            Err(c) => {
+                let bytes = fields[c];
+                let err = CellError {
+                    field: field_cols.iter().position(|fc| *fc == Some(c)),
+                    value: Some(String::from_utf8_lossy(bytes).into_owned()),
+                    message: "is not valid UTF-8 (save the file as UTF-8)".into(),
+                };
+                let raw = raw();
+                let mut e = err;
+                if e.field.is_none() {
+                    e.message = format!("column {} ({}) {}", c + 1, header[c], e.message);
                 }
+                reject(line, e, Some(c + 1), raw);
+                return Ok(true);
             }
-        }
+        };
         let extra: Vec<(&str, Value)> = if assembler.table().keeps_unknown_columns() {
             extra_cols
                 .iter()
@@ -288,7 +296,7 @@ impl TableReader {
         let result = assembler.push_row(line, |i| fc[i].map(|c| cells[c]), &extra);
         if let Err(err) = result {
             let col = err.field.and_then(|i| fc[i]).map(|c| c + 1);
-            let raw = raw_csv(record);
+            let raw = raw_csv(&fields);
             reject(line, err, col, raw);
         }
         Ok(true)
@@ -502,13 +510,125 @@ fn json_cell(v: &Value, object_ok: bool) -> Result<Option<String>, String> {
     }
 }
 
-fn raw_csv(record: &csv::ByteRecord) -> String {
+fn raw_csv(fields: &[&[u8]]) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    let _ = w.write_byte_record(record);
+    let _ = w.write_record(fields);
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8_lossy(&bytes).trim_end().to_string()
+}
+
+/// Records per chunk handed from the parser thread to validation.
+const CHUNK_ROWS: usize = 8192;
+
+/// Parsed CSV records, fields laid end to end in one buffer.
+#[derive(Default)]
+struct RecordChunk {
+    data: Vec<u8>,
+    /// End offset in `data` of every field.
+    ends: Vec<usize>,
+    rows: Vec<RowRef>,
+}
+
+#[derive(Clone, Copy)]
+struct RowRef {
+    line: u64,
+    /// Index of the row's first field in `ends`.
+    first: usize,
+    len: usize,
+}
+
+impl RecordChunk {
+    fn push(&mut self, record: &csv::ByteRecord, line: u64) {
+        let first = self.ends.len();
+        for f in record.iter() {
+            self.data.extend_from_slice(f);
+            self.ends.push(self.data.len());
+        }
+        self.rows.push(RowRef {
+            line,
+            first,
+            len: record.len(),
+        });
+    }
+
+    fn start(&self, field: usize) -> usize {
+        if field == 0 { 0 } else { self.ends[field - 1] }
+    }
+
+    fn fields(&self, row: RowRef) -> Vec<&[u8]> {
+        (row.first..row.first + row.len)
+            .map(|f| &self.data[self.start(f)..self.ends[f]])
+            .collect()
+    }
+
+    /// The row's cells as text, checked as UTF-8 in one pass over the row; on failure, the
+    /// column (0-based) of the first invalid cell.
+    fn row_text(&self, row: RowRef) -> Result<Vec<&str>, usize> {
+        if row.len == 0 {
+            return Ok(Vec::new());
+        }
+        let (lo, hi) = (self.start(row.first), self.ends[row.first + row.len - 1]);
+        let whole = std::str::from_utf8(&self.data[lo..hi]);
+        let mut cells = Vec::with_capacity(row.len);
+        for (c, f) in (row.first..row.first + row.len).enumerate() {
+            let (a, b) = (self.start(f) - lo, self.ends[f] - lo);
+            // A field boundary inside a multi-byte character means the cells on either side
+            // are invalid on their own, even when their bytes join into a valid character.
+            match &whole {
+                Ok(s) if s.is_char_boundary(a) && s.is_char_boundary(b) => cells.push(&s[a..b]),
+                _ => match std::str::from_utf8(&self.data[lo + a..lo + b]) {
+                    Ok(cell) => cells.push(cell),
+                    Err(_) => return Err(c),
+                },
+            }
+        }
+        Ok(cells)
+    }
+}
+
+/// Parses CSV records on a thread of its own and sends them on in chunks. The thread ends at
+/// the end of the file, at a CSV error (sent on), or when the receiver is dropped.
+fn spawn_csv_parser(
+    mut reader: csv::Reader<Counting<File>>,
+    label: String,
+) -> Receiver<Result<RecordChunk, SourceError>> {
+    let (tx, rx) = sync_channel(4);
+    std::thread::spawn(move || {
+        let mut record = csv::ByteRecord::new();
+        let mut chunk = RecordChunk::default();
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {
+                    if record.len() == 1 && record[0].is_empty() {
+                        continue; // a blank line
+                    }
+                    let line = record.position().map_or(0, |p| p.line());
+                    chunk.push(&record, line);
+                    if chunk.rows.len() == CHUNK_ROWS
+                        && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(false) => {
+                    if !chunk.rows.is_empty() {
+                        let _ = tx.send(Ok(chunk));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    if !chunk.rows.is_empty() && tx.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                        return;
+                    }
+                    let _ = tx.send(Err(csv_error(&label, e)));
+                    return;
+                }
+            }
+        }
+    });
+    rx
 }
 
 fn csv_error(label: &str, e: csv::Error) -> SourceError {

@@ -15,6 +15,7 @@ use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::manifest::{DataFile, Manifest, TableFiles, sync_dir};
 use crate::{Store, StoreError, read_parquet_files};
@@ -87,10 +88,15 @@ pub struct Import<'s> {
 }
 
 fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    let mut b = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(256 * 1024))
-        .build()
+        .set_max_row_group_row_count(Some(256 * 1024));
+    // Columns that are (nearly) unique per row: a dictionary only costs time to build
+    // before the writer gives up on it.
+    for column in ["id", "timestamp", "anonymous_id", "ip", "properties"] {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(column), false);
+    }
+    b.build()
 }
 
 impl<'s> Import<'s> {
