@@ -2,6 +2,7 @@
 //! engagement, heatmap, trend, MQA, alerts, channels, pipeline, attribution and the rest;
 //! today it holds the free-form `sql` report and the Arrow → `Report` conversion they share.
 
+pub mod identity;
 pub mod sql;
 pub mod to_report;
 

@@ -114,6 +114,9 @@ pub struct Config {
     pub tier_weights: BTreeMap<String, f64>,
     /// Keyword rules deriving seniority and department from a title.
     pub title_rules: TitleRules,
+    /// Persona rules: a contact without a persona gets the first rule that fits it (SPEC §3).
+    /// Empty by default (no derived personas).
+    pub personas: Vec<PersonaRule>,
     /// Ideal heatmap: department → seniority → minimum unweighted minutes; empty by default.
     pub ideal_heatmap: BTreeMap<String, BTreeMap<String, f64>>,
     /// Marketing-qualified accounts.
@@ -148,6 +151,7 @@ impl Default for Config {
             seniority_weights: SeniorityWeights::default(),
             tier_weights: BTreeMap::new(),
             title_rules: TitleRules::default(),
+            personas: Vec::new(),
             ideal_heatmap: BTreeMap::new(),
             mqa: MqaConfig::default(),
             alerts: AlertsConfig::default(),
@@ -284,6 +288,9 @@ impl Config {
             non_negative(&format!("tier_weights.{tier}"), *weight)?;
         }
         self.title_rules.validate()?;
+        for (i, rule) in self.personas.iter().enumerate() {
+            rule.validate(&format!("personas[{i}]"))?;
+        }
         for (department, row) in &self.ideal_heatmap {
             let key = format!("ideal_heatmap.{department}");
             if !DEPARTMENTS.contains(&department.as_str()) {
@@ -817,6 +824,61 @@ impl TitleRules {
             keywords(&format!("{key}.keywords"), &rule.keywords)?;
         }
         Ok(())
+    }
+}
+
+/// One persona rule (SPEC §3 "persona from config mapping when declared"). A contact with no
+/// persona of its own gets the persona of the first rule whose every non-empty list fits it:
+/// its department is in `departments`, its seniority in `seniorities`, its title has one of
+/// `keywords` (matched like the title rules: whole words, case-insensitive, hyphens as
+/// spaces, CJK keywords anywhere). At least one list must be given.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PersonaRule {
+    /// The persona given to matching contacts (free text, e.g. `Economic buyer`).
+    pub persona: String,
+    /// Departments (of [`DEPARTMENTS`]) the rule applies to; empty = any.
+    pub departments: Vec<String>,
+    /// Seniority levels (of [`SENIORITIES`]) the rule applies to; empty = any.
+    pub seniorities: Vec<String>,
+    /// Title keywords, any of which must appear; empty = any title (or none).
+    pub keywords: Vec<String>,
+}
+
+impl PersonaRule {
+    fn validate(&self, key: &str) -> Result<(), ConfigError> {
+        if self.persona.trim().is_empty() {
+            return err(format!("{key}.persona"), "must not be empty");
+        }
+        if self.departments.is_empty() && self.seniorities.is_empty() && self.keywords.is_empty() {
+            return err(
+                key,
+                "must list at least one of departments, seniorities or keywords",
+            );
+        }
+        for (i, department) in self.departments.iter().enumerate() {
+            if !DEPARTMENTS.contains(&department.as_str()) {
+                return err(
+                    format!("{key}.departments[{i}]"),
+                    format!(
+                        "must be one of {}, got {department:?}",
+                        DEPARTMENTS.join(", ")
+                    ),
+                );
+            }
+        }
+        for (i, seniority) in self.seniorities.iter().enumerate() {
+            if !SENIORITIES.contains(&seniority.as_str()) {
+                return err(
+                    format!("{key}.seniorities[{i}]"),
+                    format!(
+                        "must be one of {}, got {seniority:?}",
+                        SENIORITIES.join(", ")
+                    ),
+                );
+            }
+        }
+        non_blank_items(&format!("{key}.keywords"), &self.keywords)
     }
 }
 
@@ -2208,6 +2270,61 @@ mod tests {
             .collect();
         assert_eq!(departments, DEPARTMENTS[..12]);
         assert!(rules.seniority[1].keywords.contains(&"总经理".to_string()));
+    }
+
+    #[test]
+    fn personas() {
+        assert!(Config::default().personas.is_empty());
+        let c = Config::from_toml_str(
+            "[[personas]]\npersona = \"Economic buyer\"\nseniorities = [\"c_level\", \"vp\"]\n\
+             [[personas]]\npersona = \"Technical buyer\"\ndepartments = [\"it\", \"engineering\"]\n\
+             seniorities = [\"director\"]\nkeywords = [\"architect\", \"架构\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.personas.len(), 2);
+        assert_eq!(c.personas[0].persona, "Economic buyer");
+        assert_eq!(c.personas[0].seniorities, ["c_level", "vp"]);
+        assert!(c.personas[0].departments.is_empty() && c.personas[0].keywords.is_empty());
+        assert_eq!(c.personas[1].keywords, ["architect", "架构"]);
+        let text = toml::to_string(&c).unwrap();
+        assert_eq!(Config::from_toml_str(&text).unwrap(), c);
+
+        assert_refused(
+            "[[personas]]\npersona = \"Anyone\"\n",
+            "personas[0]",
+            "at least one of departments, seniorities or keywords",
+        );
+        assert_refused(
+            "[[personas]]\npersona = \"A\"\ndepartments = []\nseniorities = []\nkeywords = []\n",
+            "personas[0]",
+            "at least one of",
+        );
+        assert_refused(
+            "[[personas]]\nseniorities = [\"vp\"]\n",
+            "personas[0].persona",
+            "must not be empty",
+        );
+        assert_refused(
+            "[[personas]]\npersona = \"A\"\nseniorities = [\"vp\"]\n\
+             [[personas]]\npersona = \"B\"\ndepartments = [\"sales\", \"marketting\"]\n",
+            "personas[1].departments[1]",
+            "got \"marketting\"",
+        );
+        assert_refused(
+            "[[personas]]\npersona = \"A\"\nseniorities = [\"boss\"]\n",
+            "personas[0].seniorities[0]",
+            "got \"boss\"",
+        );
+        assert_refused(
+            "[[personas]]\npersona = \"A\"\nkeywords = [\"x\", \" \"]\n",
+            "personas[0].keywords[1]",
+            "must not be empty",
+        );
+        assert_refused(
+            "[[personas]]\npersona = \"A\"\nlevel = \"vp\"\n",
+            "personas[0].level",
+            "unknown field",
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use abmeter_model::{Merge, Table};
+use abmeter_model::{Config, Merge, Table};
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray,
 };
@@ -207,7 +207,10 @@ impl<'s> Import<'s> {
     }
 
     /// Writes what is buffered, then swaps the manifest: from here on the import is visible.
-    pub fn commit(mut self) -> Result<BTreeMap<Table, TableStats>, StoreError> {
+    /// Makes the import visible: data files fsynced, the identity map rebuilt over the new
+    /// state (SPEC §3: late contacts and ranges re-attribute earlier activities), then the
+    /// manifest replaced atomically.
+    pub fn commit(mut self, config: &Config) -> Result<BTreeMap<Table, TableStats>, StoreError> {
         let root = self.store.root().to_path_buf();
         let mut next = self.base.clone();
         next.generation = self.generation;
@@ -283,6 +286,14 @@ impl<'s> Import<'s> {
             }
             out.insert(table, stats);
         }
+        let map = crate::identity::build(&root, &next, config)?;
+        let (file, path) = crate::identity::write(&root, self.generation, &map)?;
+        self.written.push(path.clone());
+        dirs.insert(path.parent().expect("folder").to_path_buf());
+        next.tables.insert(
+            crate::identity::IDENTITY_MAP.to_string(),
+            TableFiles { files: vec![file] },
+        );
         for d in &dirs {
             sync_dir(d)?;
             if let Some(parent) = d.parent() {

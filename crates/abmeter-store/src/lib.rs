@@ -2,13 +2,16 @@
 //! atomically replaced manifest, imports that commit all or nothing, and one DataFusion
 //! `SessionContext` over every table.
 
+pub mod identity;
 pub mod import;
 pub mod manifest;
 pub mod query;
+pub mod resolved;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use abmeter_model::Config;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -28,6 +31,8 @@ pub enum StoreError {
     Corrupt { path: PathBuf, message: String },
     #[error("another import holds the workspace lock ({}); wait for it to finish", path.display())]
     Locked { path: PathBuf },
+    #[error("{}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
     #[error("abmeter sql is read-only: {0}")]
     ReadOnly(String),
     #[error(transparent)]
@@ -65,6 +70,27 @@ impl Store {
         &self.root
     }
 
+    /// The workspace's configuration: `abmeter.toml` if present, else the defaults; then
+    /// the `ABMETER_*` environment overrides.
+    pub fn config(&self) -> Result<Config, StoreError> {
+        let path = self.root.join("abmeter.toml");
+        let mut config = match fs::read_to_string(&path) {
+            Ok(text) => Config::from_toml_str(&text).map_err(|e| StoreError::Config {
+                path: path.clone(),
+                message: format!("invalid: {e}"),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
+            Err(source) => return Err(StoreError::Io { path, source }),
+        };
+        config
+            .apply_env(|k| std::env::var(k).ok())
+            .map_err(|e| StoreError::Config {
+                path: "environment".into(),
+                message: format!("invalid ABMETER_* setting: {e}"),
+            })?;
+        Ok(config)
+    }
+
     /// The manifest now on disk.
     pub fn manifest(&self) -> Result<Manifest, StoreError> {
         Manifest::load(&self.root)
@@ -88,6 +114,16 @@ impl Store {
             Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path }),
             Err(fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
         }
+    }
+}
+
+impl Store {
+    /// Rebuilds the identity map from the stored tables and commits it (after a change to
+    /// the title or persona rules, which no import would pick up).
+    pub fn rebuild_identity(&self) -> Result<(), StoreError> {
+        let config = self.config()?;
+        self.begin_import()?.commit(&config)?;
+        Ok(())
     }
 }
 

@@ -13,44 +13,69 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 
-use crate::{Store, StoreError};
+use abmeter_resolve::identity_table;
+
+use crate::identity::IDENTITY_MAP;
+use crate::manifest::DataFile;
+use crate::{Store, StoreError, resolved};
 
 impl Store {
-    /// A query context with every canonical table registered under its SPEC name.
-    pub fn session(&self) -> Result<SessionContext, StoreError> {
+    /// A query context with every canonical table registered under its SPEC name, plus the
+    /// stored `identity_map` and the `resolved_activities` view over both.
+    pub async fn session(&self) -> Result<SessionContext, StoreError> {
         let manifest = self.manifest()?;
+        let abm_config = self.config()?;
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
         let ctx = SessionContext::new_with_config(config);
         for table in Table::ALL {
-            let schema = table.schema();
             let files = manifest
                 .table(table)
                 .map(|t| t.files.as_slice())
                 .unwrap_or(&[]);
-            if files.is_empty() {
-                let empty = MemTable::try_new(schema, vec![vec![]])?;
-                ctx.register_table(table.name(), Arc::new(empty))?;
-                continue;
-            }
-            let urls = files
-                .iter()
-                .map(|f| ListingTableUrl::parse(self.root().join(&f.path).to_string_lossy()))
-                .collect::<Result<Vec<_>, _>>()?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet");
-            let config = ListingTableConfig::new_with_multi_paths(urls)
-                .with_listing_options(options)
-                .with_schema(schema);
-            ctx.register_table(table.name(), Arc::new(ListingTable::try_new(config)?))?;
+            self.register_files(&ctx, table.name(), table.schema(), files)?;
         }
+        let files = manifest
+            .tables
+            .get(IDENTITY_MAP)
+            .map(|t| t.files.as_slice())
+            .unwrap_or(&[]);
+        self.register_files(&ctx, IDENTITY_MAP, identity_table::schema(), files)?;
+        resolved::register(&ctx, self.root().to_path_buf(), manifest, abm_config)?;
+        resolved::register_view(&ctx).await?;
         Ok(ctx)
+    }
+
+    /// Registers the Parquet `files` as table `name` (an empty table when there are none).
+    fn register_files(
+        &self,
+        ctx: &SessionContext,
+        name: &str,
+        schema: SchemaRef,
+        files: &[DataFile],
+    ) -> Result<(), StoreError> {
+        if files.is_empty() {
+            let empty = MemTable::try_new(schema, vec![vec![]])?;
+            ctx.register_table(name, Arc::new(empty))?;
+            return Ok(());
+        }
+        let urls = files
+            .iter()
+            .map(|f| ListingTableUrl::parse(self.root().join(&f.path).to_string_lossy()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .with_schema(schema);
+        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+        Ok(())
     }
 
     /// Runs one read-only SQL statement: any DDL, DML, COPY or `SET` is refused.
     pub async fn sql(&self, query: &str) -> Result<(SchemaRef, Vec<RecordBatch>), StoreError> {
-        let ctx = self.session()?;
+        let ctx = self.session().await?;
         run_read_only(&ctx, query).await
     }
 }

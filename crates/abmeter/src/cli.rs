@@ -33,6 +33,16 @@ pub enum Command {
     Import(ImportArgs),
     /// Generate a realistic demo dataset and import it (or only write its CSVs with --out).
     Demo(DemoArgs),
+    /// Rebuild the identity map (every activity to its contact and account) and print how
+    /// many activities and contacts each rule matched.
+    Resolve {
+        /// Also list why the rest stayed unmatched: reasons, stitching conflicts, the top
+        /// unmatched domains and company names, ambiguous domains and emails.
+        #[arg(long)]
+        report: bool,
+        #[arg(long, default_value = "table")]
+        format: Format,
+    },
     /// Run one read-only SQL statement over the workspace's tables.
     Sql {
         /// The statement, e.g. "SELECT type, count(*) FROM activities GROUP BY type".

@@ -33,7 +33,7 @@ fn import(
             imp.append(table, b).unwrap();
         }
     }
-    imp.commit().unwrap()
+    imp.commit(&abmeter_model::Config::default()).unwrap()
 }
 
 fn query(store: &Store, sql: &str) -> Vec<String> {

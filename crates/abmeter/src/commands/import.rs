@@ -152,9 +152,9 @@ pub fn import_files(
     files: &[(PathBuf, Table)],
     skip_invalid: bool,
 ) -> anyhow::Result<ImportSummary> {
-    let config = super::load_config(root)?;
-    let options = ReadOptions::new(config.activity_type_names().map(str::to_string));
     let store = Store::open(root)?;
+    let config = store.config()?;
+    let options = ReadOptions::new(config.activity_type_names().map(str::to_string));
     let mut import = store.begin_import()?;
     let mut summary = ImportSummary::default();
     let mut rejected: BTreeMap<Table, Vec<RejectedRow>> = BTreeMap::new();
@@ -240,7 +240,7 @@ pub fn import_files(
         );
     }
 
-    let stats = import.commit()?;
+    let stats = import.commit(&config)?;
     for (table, s) in stats {
         let c = summary.tables.entry(table).or_default();
         c.stored += s.stored;

@@ -3,12 +3,12 @@
 mod demo;
 mod import;
 mod init;
+mod resolve;
 mod sql;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use abmeter_model::Config;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command};
@@ -24,24 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&workspace("."), &args),
         // The demo gets a folder of its own so it never litters the current one.
         Command::Demo(args) => demo::run(&workspace("abmeter-demo"), &args),
+        Command::Resolve { report, format } => resolve::run(&workspace("."), report, format),
         Command::Sql { query, format } => sql::run(&workspace("."), &query, format),
     }
-}
-
-/// The workspace's configuration: abmeter.toml if present, else the defaults; then the
-/// `ABMETER_*` environment overrides.
-pub fn load_config(root: &Path) -> anyhow::Result<Config> {
-    let path = root.join("abmeter.toml");
-    let mut config = match std::fs::read_to_string(&path) {
-        Ok(text) => Config::from_toml_str(&text)
-            .with_context(|| format!("{} is invalid", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Config::default(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-    };
-    config
-        .apply_env(|k| std::env::var(k).ok())
-        .context("invalid ABMETER_* environment setting")?;
-    Ok(config)
 }
 
 /// A tokio runtime for commands that query.

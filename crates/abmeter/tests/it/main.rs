@@ -1,6 +1,8 @@
 //! The CLI end to end, as a user runs it: demo → import round trips, refused imports that
 //! store nothing, --skip-invalid, a SIGKILLed import, read-only sql, config errors.
 
+mod resolve;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

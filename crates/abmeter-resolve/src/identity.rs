@@ -1,0 +1,666 @@
+//! The identity map (SPEC §3): every contact id, email, anonymous id and distinct IP seen in
+//! the workspace, mapped to its contact and account, built from the stored entity tables and
+//! the identifying activities. It is a pure function of its inputs: rebuilt whenever they
+//! change, so late data re-attributes earlier activities while the activities stay as stored.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use abmeter_model::domain::registrable_domain;
+
+use crate::company::{CompanyMatch, CompanyMatcher};
+use crate::free_mail::is_free_mail;
+use crate::ip_ranges::{IpIndex, parse_ip, parse_network};
+use crate::titles::TitleClassifier;
+
+pub(crate) type Map<V> = HashMap<Box<str>, V, ahash::RandomState>;
+
+/// An account as resolution needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    /// Registrable domains (already normalised by the importer).
+    pub domains: Vec<String>,
+    pub tier: Option<String>,
+}
+
+/// A contact as resolution needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Contact {
+    pub id: String,
+    pub account_id: Option<String>,
+    pub email: Option<String>,
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub seniority: Option<String>,
+    pub persona: Option<String>,
+}
+
+/// One `ip_ranges` row.
+#[derive(Debug, Clone, Default)]
+pub struct IpRange {
+    pub network: String,
+    pub account_id: Option<String>,
+    pub domain: Option<String>,
+    /// `business` (also when empty), `isp`, `hosting` or `education`.
+    pub kind: Option<String>,
+}
+
+/// An activity that carries an anonymous id and a contact id or email: it links the
+/// visitor to that contact (an `identify` call is one).
+#[derive(Debug, Clone, Default)]
+pub struct Identification {
+    pub anonymous_id: String,
+    pub contact_id: Option<String>,
+    pub email: Option<String>,
+    /// Event time, microseconds since the epoch.
+    pub timestamp: i64,
+    pub activity_id: String,
+}
+
+/// Everything the map is built from.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub accounts: Vec<Account>,
+    pub contacts: Vec<Contact>,
+    pub ip_ranges: Vec<IpRange>,
+    pub identifications: Vec<Identification>,
+    /// Distinct emails and IPs of the stored activities, looked up once here so that
+    /// resolving an activity is a few hash lookups.
+    pub activity_emails: Vec<String>,
+    pub activity_ips: Vec<String>,
+}
+
+/// Why an activity or contact has no account, by the first rule that had something to try
+/// (rule order 3 → 4 → 5); `NoIdentifiers` when it had no email, company or IP at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    FreeMail,
+    UnknownDomain,
+    AmbiguousDomain,
+    UnknownCompany,
+    AmbiguousName,
+    IspOrHostingIp,
+    RangeWithoutAccount,
+    NoIpRange,
+    NoIdentifiers,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 9] = [
+        Reason::FreeMail,
+        Reason::UnknownDomain,
+        Reason::AmbiguousDomain,
+        Reason::UnknownCompany,
+        Reason::AmbiguousName,
+        Reason::IspOrHostingIp,
+        Reason::RangeWithoutAccount,
+        Reason::NoIpRange,
+        Reason::NoIdentifiers,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::FreeMail => "free_mail",
+            Reason::UnknownDomain => "unknown_domain",
+            Reason::AmbiguousDomain => "ambiguous_domain",
+            Reason::UnknownCompany => "unknown_company",
+            Reason::AmbiguousName => "ambiguous_name",
+            Reason::IspOrHostingIp => "isp_or_hosting_ip",
+            Reason::RangeWithoutAccount => "range_without_account",
+            Reason::NoIpRange => "no_ip_range",
+            Reason::NoIdentifiers => "no_identifiers",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// What a user can do about it, for the report.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Reason::FreeMail => "personal or disposable email: cannot name a company",
+            Reason::UnknownDomain => "add the domain to its account's `domain`",
+            Reason::AmbiguousDomain => "the domain belongs to several accounts: keep it on one",
+            Reason::UnknownCompany => "no account name is close: set the contact's account_id",
+            Reason::AmbiguousName => "close to several account names: set the account_id",
+            Reason::IspOrHostingIp => "the IP belongs to an ISP or hosting range",
+            Reason::RangeWithoutAccount => "the IP range names no known account",
+            Reason::NoIpRange => "the IP is in no ip_ranges network",
+            Reason::NoIdentifiers => "no contact, email, company or IP to go on",
+        }
+    }
+}
+
+/// An account found for something, or the reason none was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Account { account_id: Box<str>, rule: u8 },
+    Unmatched(Reason),
+}
+
+impl Verdict {
+    fn account(&self) -> Option<(&str, u8)> {
+        match self {
+            Verdict::Account { account_id, rule } => Some((account_id, *rule)),
+            Verdict::Unmatched(_) => None,
+        }
+    }
+}
+
+/// A domain's accounts: one, or several (ambiguous).
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainOwner {
+    One(Box<str>),
+    Several(Vec<Box<str>>),
+}
+
+/// A known contact with the fields resolution hands on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactEntry {
+    /// The contact's own account by rules 2 (its account_id), 3 (its email's domain) or 4
+    /// (its company name).
+    pub verdict: Verdict,
+    pub seniority: Box<str>,
+    pub department: Box<str>,
+    pub persona: Option<Box<str>>,
+    /// The contact's email and company as stored, for the report.
+    pub email: Option<Box<str>>,
+    pub company: Option<Box<str>>,
+}
+
+/// An email address: the one contact that has it (none when no or several contacts do),
+/// and its domain's verdict (rule 3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailEntry {
+    pub contact_id: Option<Box<str>>,
+    pub domain: Option<Box<str>>,
+    pub verdict: Verdict,
+}
+
+/// A visitor stitched to a contact by its latest identification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitorEntry {
+    pub contact_id: Box<str>,
+    /// Time of the identification that won, microseconds since the epoch.
+    pub identified_at: i64,
+    /// Distinct contacts the visitor was identified as (> 1 is a stitching conflict).
+    pub contacts_seen: u32,
+}
+
+/// An IP range after its account was looked up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkEntry {
+    pub network: Box<str>,
+    pub kind: Box<str>,
+    pub verdict: Verdict,
+}
+
+/// The identity map: the lookup tables resolution runs on.
+#[derive(Debug, Default)]
+pub struct IdentityMap {
+    /// Known accounts and their tier.
+    pub accounts: Map<Option<Box<str>>>,
+    pub domains: Map<DomainOwner>,
+    pub contacts: Map<ContactEntry>,
+    pub emails: Map<EmailEntry>,
+    pub visitors: Map<VisitorEntry>,
+    /// Distinct activity IPs and the network that contains them (None: no network).
+    pub ips: Map<Option<u32>>,
+    /// Every indexed network; `ips` points into it.
+    pub networks: Vec<NetworkEntry>,
+    /// Ranges skipped while building, with why (a domain naming no account, …).
+    pub warnings: Vec<String>,
+    /// For IPs first seen after the build (events arriving through the server).
+    ip_index: OnceLock<IpIndex<u32>>,
+}
+
+/// What resolution says of one activity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resolution<'m> {
+    pub contact_id: Option<&'m str>,
+    pub contact: Option<&'m ContactEntry>,
+    pub account_id: Option<&'m str>,
+    /// 1–5 (SPEC §3), None when unmatched.
+    pub rule: Option<u8>,
+    /// Why no account was found (None when one was).
+    pub reason: Option<Reason>,
+}
+
+/// The identifying fields of one activity.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActivityKeys<'a> {
+    pub account_id: Option<&'a str>,
+    pub contact_id: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub anonymous_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+fn boxed(s: &str) -> Box<str> {
+    s.into()
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Builds the map. `titles` derives seniority, department and persona.
+pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
+    let mut map = IdentityMap::default();
+
+    // Accounts and their domains (rule 3's lookup table).
+    let mut owners: Map<Vec<Box<str>>> = Map::default();
+    for a in &inputs.accounts {
+        map.accounts
+            .insert(boxed(&a.id), a.tier.as_deref().map(boxed));
+        for d in &a.domains {
+            let d = d.trim().to_ascii_lowercase();
+            if d.is_empty() {
+                continue;
+            }
+            let list = owners.entry(d.into()).or_default();
+            if !list.iter().any(|x| **x == *a.id) {
+                list.push(boxed(&a.id));
+            }
+        }
+    }
+    for (d, mut list) in owners {
+        let owner = if list.len() == 1 {
+            DomainOwner::One(list.pop().expect("one"))
+        } else {
+            list.sort();
+            DomainOwner::Several(list)
+        };
+        map.domains.insert(d, owner);
+    }
+
+    // Emails of contacts: an address two contacts share identifies neither.
+    let mut email_contacts: Map<Option<Box<str>>> = Map::default();
+    for c in &inputs.contacts {
+        if let Some(e) = non_empty(&c.email) {
+            let e = e.to_lowercase();
+            email_contacts
+                .entry(e.into())
+                .and_modify(|v| *v = None)
+                .or_insert_with(|| Some(boxed(&c.id)));
+        }
+    }
+
+    // Company names of contacts that need rule 4: matched once per distinct name.
+    let matcher = CompanyMatcher::new(
+        inputs
+            .accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.name.as_str())),
+    );
+    let mut companies: Vec<&str> = Vec::new();
+    let mut company_seen: Map<()> = Map::default();
+    for c in &inputs.contacts {
+        if let Some(company) = non_empty(&c.company)
+            && company_seen.insert(boxed(company), ()).is_none()
+        {
+            companies.push(company);
+        }
+    }
+    let company_matches: Map<CompanyMatch> = companies
+        .iter()
+        .map(|c| boxed(c))
+        .zip(matcher.match_many(&companies))
+        .collect();
+
+    for c in &inputs.contacts {
+        let verdict = contact_verdict(&map, c, &company_matches);
+        let title = non_empty(&c.title);
+        let seniority = titles.seniority(c.seniority.as_deref(), title);
+        let department = titles.department(c.department.as_deref(), title);
+        let persona = titles.persona(c.persona.as_deref(), department, seniority, title);
+        map.contacts.insert(
+            boxed(&c.id),
+            ContactEntry {
+                verdict,
+                seniority: boxed(seniority),
+                department: boxed(department),
+                persona: persona.as_deref().map(boxed),
+                email: non_empty(&c.email).map(|e| boxed(&e.to_lowercase())),
+                company: non_empty(&c.company).map(boxed),
+            },
+        );
+    }
+
+    // Every email seen, with its one contact and its domain's verdict.
+    let all_emails = email_contacts
+        .keys()
+        .map(|k| k.to_string())
+        .chain(inputs.activity_emails.iter().map(|e| e.to_lowercase()));
+    for e in all_emails {
+        if map.emails.contains_key(e.as_str()) {
+            continue;
+        }
+        let contact_id = email_contacts.get(e.as_str()).cloned().flatten();
+        let (domain, verdict) = email_verdict(&map.domains, &e);
+        map.emails.insert(
+            e.into(),
+            EmailEntry {
+                contact_id,
+                domain,
+                verdict,
+            },
+        );
+    }
+
+    // Stitching: each visitor goes to the contact of its latest identification (event time,
+    // then activity id); identifications naming no known contact are not identifications.
+    let mut latest: Map<(i64, &str, Box<str>)> = Map::default();
+    let mut seen: HashMap<(&str, Box<str>), (), ahash::RandomState> = HashMap::default();
+    let mut seen_count: Map<u32> = Map::default();
+    for i in &inputs.identifications {
+        let Some(contact) = map.contact_of(i.contact_id.as_deref(), i.email.as_deref()) else {
+            continue;
+        };
+        let contact: Box<str> = boxed(contact);
+        if seen
+            .insert((i.anonymous_id.as_str(), contact.clone()), ())
+            .is_none()
+        {
+            *seen_count.entry(boxed(&i.anonymous_id)).or_default() += 1;
+        }
+        let key = (i.timestamp, i.activity_id.as_str());
+        match latest.get_mut(i.anonymous_id.as_str()) {
+            Some(cur) if (cur.0, cur.1) >= key => {}
+            Some(cur) => *cur = (key.0, key.1, contact),
+            None => {
+                latest.insert(boxed(&i.anonymous_id), (key.0, key.1, contact));
+            }
+        }
+    }
+    for (anon, (ts, _, contact)) in latest {
+        let contacts_seen = seen_count.get(&anon).copied().unwrap_or(1);
+        map.visitors.insert(
+            anon,
+            VisitorEntry {
+                contact_id: contact,
+                identified_at: ts,
+                contacts_seen,
+            },
+        );
+    }
+
+    // IP ranges: each indexed network with its verdict; distinct activity IPs looked up.
+    let mut entries = Vec::new();
+    for r in &inputs.ip_ranges {
+        let Some((start, end)) = parse_network(&r.network) else {
+            map.warnings
+                .push(format!("ip range {}: not a network, skipped", r.network));
+            continue;
+        };
+        let kind = r
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .unwrap_or("business")
+            .to_ascii_lowercase();
+        let verdict = match network_verdict(&map, r, &kind) {
+            Some(v) => v,
+            None => {
+                map.warnings.push(format!(
+                    "ip range {}: domain {} names no single account, skipped",
+                    r.network,
+                    r.domain.as_deref().unwrap_or("")
+                ));
+                continue;
+            }
+        };
+        let idx = map.networks.len() as u32;
+        let tie = verdict
+            .account()
+            .map_or(String::new(), |(a, _)| a.to_string());
+        entries.push((start, end, tie, idx));
+        map.networks.push(NetworkEntry {
+            network: boxed(&r.network),
+            kind: kind.into(),
+            verdict,
+        });
+    }
+    let index = IpIndex::new(entries);
+    for ip in &inputs.activity_ips {
+        if map.ips.contains_key(ip.as_str()) {
+            continue;
+        }
+        let hit = parse_ip(ip).and_then(|n| index.lookup(n).copied());
+        map.ips.insert(boxed(ip), hit);
+    }
+    let _ = map.ip_index.set(index);
+    map
+}
+
+/// A contact's own account: rule 2, then rule 3 on its email, then rule 4 on its company.
+fn contact_verdict(map: &IdentityMap, c: &Contact, companies: &Map<CompanyMatch>) -> Verdict {
+    if let Some(a) = non_empty(&c.account_id)
+        && map.accounts.contains_key(a)
+    {
+        return Verdict::Account {
+            account_id: boxed(a),
+            rule: 2,
+        };
+    }
+    let mut first_reason = None;
+    if let Some(e) = non_empty(&c.email) {
+        match email_verdict(&map.domains, &e.to_lowercase()).1 {
+            v @ Verdict::Account { .. } => return v,
+            Verdict::Unmatched(r) => first_reason = Some(r),
+        }
+    }
+    if let Some(company) = non_empty(&c.company) {
+        match companies.get(company) {
+            Some(CompanyMatch::Matched { account_id, .. }) => {
+                return Verdict::Account {
+                    account_id: boxed(account_id),
+                    rule: 4,
+                };
+            }
+            Some(CompanyMatch::Ambiguous { .. }) => {
+                first_reason.get_or_insert(Reason::AmbiguousName);
+            }
+            Some(CompanyMatch::NoMatch { .. }) | Some(CompanyMatch::Empty) | None => {
+                first_reason.get_or_insert(Reason::UnknownCompany);
+            }
+        }
+    }
+    Verdict::Unmatched(first_reason.unwrap_or(Reason::NoIdentifiers))
+}
+
+/// Rule 3 for one (lower-case) email: its registrable domain, unless free-mail, naming
+/// exactly one account.
+fn email_verdict(domains: &Map<DomainOwner>, email: &str) -> (Option<Box<str>>, Verdict) {
+    let Some(domain) = registrable_domain(email) else {
+        return (None, Verdict::Unmatched(Reason::UnknownDomain));
+    };
+    let verdict = if is_free_mail(&domain) {
+        Verdict::Unmatched(Reason::FreeMail)
+    } else {
+        match domains.get(domain.as_str()) {
+            Some(DomainOwner::One(a)) => Verdict::Account {
+                account_id: a.clone(),
+                rule: 3,
+            },
+            Some(DomainOwner::Several(_)) => Verdict::Unmatched(Reason::AmbiguousDomain),
+            None => Verdict::Unmatched(Reason::UnknownDomain),
+        }
+    };
+    (Some(domain.into()), verdict)
+}
+
+/// The account an IP range attributes to. `None`: the range is skipped (its domain names no
+/// single account). ISP and hosting ranges are kept whatever they name: they end the search.
+fn network_verdict(map: &IdentityMap, r: &IpRange, kind: &str) -> Option<Verdict> {
+    if kind == "isp" || kind == "hosting" {
+        return Some(Verdict::Unmatched(Reason::IspOrHostingIp));
+    }
+    if let Some(a) = non_empty(&r.account_id)
+        && map.accounts.contains_key(a)
+    {
+        return Some(Verdict::Account {
+            account_id: boxed(a),
+            rule: 5,
+        });
+    }
+    match non_empty(&r.domain) {
+        Some(d) => match registrable_domain(d).and_then(|d| map.domains.get(d.as_str())) {
+            Some(DomainOwner::One(a)) => Some(Verdict::Account {
+                account_id: a.clone(),
+                rule: 5,
+            }),
+            _ => None,
+        },
+        // An account_id naming no account and no domain: the range still wins, unmatched.
+        None => Some(Verdict::Unmatched(Reason::RangeWithoutAccount)),
+    }
+}
+
+impl IdentityMap {
+    /// The contact named by a contact id (if known), else by an email one contact has.
+    pub fn contact_of<'a>(
+        &'a self,
+        contact_id: Option<&str>,
+        email: Option<&str>,
+    ) -> Option<&'a str> {
+        if let Some(id) = contact_id
+            && let Some((k, _)) = self.contacts.get_key_value(id)
+        {
+            return Some(k);
+        }
+        let email = email?;
+        let entry = match self.emails.get(email) {
+            Some(e) => e,
+            None => self.emails.get(email.to_lowercase().as_str())?,
+        };
+        entry.contact_id.as_deref()
+    }
+
+    fn email_entry_verdict(&self, email: &str) -> Verdict {
+        match self.emails.get(email) {
+            Some(e) => e.verdict.clone(),
+            None => email_verdict(&self.domains, &email.to_lowercase()).1,
+        }
+    }
+
+    fn ip_network(&self, ip: &str) -> Option<&NetworkEntry> {
+        let idx = match self.ips.get(ip) {
+            Some(hit) => *hit,
+            None => {
+                let index = self.ip_index.get_or_init(|| self.rebuild_index());
+                parse_ip(ip).and_then(|n| index.lookup(n).copied())
+            }
+        };
+        idx.map(|i| &self.networks[i as usize])
+    }
+
+    fn rebuild_index(&self) -> IpIndex<u32> {
+        let entries = self
+            .networks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                let (s, e) = parse_network(&n.network)?;
+                let tie = n
+                    .verdict
+                    .account()
+                    .map_or(String::new(), |(a, _)| a.to_string());
+                Some((s, e, tie, i as u32))
+            })
+            .collect();
+        IpIndex::new(entries)
+    }
+
+    /// Resolves one activity (SPEC §3, first matching rule wins).
+    pub fn resolve<'m>(&'m self, keys: ActivityKeys<'_>) -> Resolution<'m> {
+        let email = keys.email.filter(|e| !e.is_empty());
+        // The contact: own contact id, else own email, else the stitched visitor.
+        let contact_id = self.contact_of(keys.contact_id, email).or_else(|| {
+            keys.anonymous_id
+                .and_then(|a| self.visitors.get(a))
+                .map(|v| &*v.contact_id)
+        });
+        let contact = contact_id.and_then(|c| self.contacts.get(c));
+        let found = |account_id: &'m str, rule| Resolution {
+            contact_id,
+            contact,
+            account_id: Some(account_id),
+            rule: Some(rule),
+            reason: None,
+        };
+        if let Some(a) = keys.account_id
+            && let Some((k, _)) = self.accounts.get_key_value(a)
+        {
+            return found(k, 1);
+        }
+        let contact_verdict = contact.map(|c| &c.verdict);
+        if let Some(Verdict::Account {
+            account_id,
+            rule: 2,
+        }) = contact_verdict
+        {
+            return found(account_id, 2);
+        }
+        let mut reason = None;
+        if let Some(e) = email {
+            match self.emails.get(e) {
+                Some(EmailEntry {
+                    verdict: Verdict::Account { account_id, .. },
+                    ..
+                }) => return found(account_id, 3),
+                Some(EmailEntry {
+                    verdict: Verdict::Unmatched(r),
+                    ..
+                }) => reason = Some(*r),
+                None => match self.email_entry_verdict(e) {
+                    // Not in the map (an event newer than the build): look the domain up.
+                    Verdict::Account { account_id, .. } => {
+                        let (k, _) = self
+                            .accounts
+                            .get_key_value(&*account_id)
+                            .expect("domains name known accounts");
+                        return found(k, 3);
+                    }
+                    Verdict::Unmatched(r) => reason = Some(r),
+                },
+            }
+        }
+        match contact_verdict {
+            Some(Verdict::Account { account_id, rule }) => return found(account_id, *rule),
+            Some(Verdict::Unmatched(r)) if *r != Reason::NoIdentifiers => {
+                reason.get_or_insert(*r);
+            }
+            _ => {}
+        }
+        if let Some(ip) = keys.ip.filter(|s| !s.is_empty()) {
+            match self.ip_network(ip) {
+                Some(NetworkEntry {
+                    verdict: Verdict::Account { account_id, .. },
+                    ..
+                }) => return found(account_id, 5),
+                Some(NetworkEntry {
+                    verdict: Verdict::Unmatched(r),
+                    ..
+                }) => {
+                    reason.get_or_insert(*r);
+                }
+                None => {
+                    reason.get_or_insert(Reason::NoIpRange);
+                }
+            }
+        }
+        Resolution {
+            contact_id,
+            contact,
+            account_id: None,
+            rule: None,
+            reason: Some(reason.unwrap_or(Reason::NoIdentifiers)),
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The identity map as a table: one row per key, so it can be stored beside the data as
+//! Parquet, read back without rebuilding, and queried by users as `identity_map`.
+//!
+//! `kind` says what `key` is: `account` (an account id, with its `tier`), `domain` (a
+//! registrable domain, one row per account that has it), `contact` (a contact id, with its
+//! own account, seniority, department, persona, email and company), `email`, `visitor` (an
+//! anonymous id, with the stitched contact), `ip` (a distinct activity IP, with the network
+//! that holds it), `network` (an indexed ip_ranges network and its type) and `warning` (an
+//! ip_ranges row skipped, and why).
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
+    TimestampMicrosecondBuilder, UInt8Array, UInt8Builder, UInt32Array, UInt32Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::identity::{
+    ContactEntry, DomainOwner, EmailEntry, IdentityMap, NetworkEntry, Reason, Verdict, VisitorEntry,
+};
+
+const TEXT_COLUMNS: [&str; 14] = [
+    "kind",
+    "key",
+    "contact_id",
+    "account_id",
+    "reason",
+    "seniority",
+    "department",
+    "persona",
+    "email",
+    "company",
+    "domain",
+    "network",
+    "network_type",
+    "tier",
+];
+
+/// The schema of the stored identity map.
+pub fn schema() -> SchemaRef {
+    let mut fields: Vec<Field> = TEXT_COLUMNS
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, *n != "kind" && *n != "key"))
+        .collect();
+    fields.push(Field::new("match_rule", DataType::UInt8, true));
+    fields.push(Field::new(
+        "identified_at",
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        true,
+    ));
+    fields.push(Field::new("contacts_seen", DataType::UInt32, true));
+    Arc::new(Schema::new(fields))
+}
+
+#[derive(Default)]
+struct Row<'a> {
+    text: [Option<&'a str>; 14],
+    match_rule: Option<u8>,
+    identified_at: Option<i64>,
+    contacts_seen: Option<u32>,
+}
+
+fn col(name: &str) -> usize {
+    TEXT_COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("known column")
+}
+
+impl<'a> Row<'a> {
+    fn new(kind: &'a str, key: &'a str) -> Self {
+        let mut r = Row::default();
+        r.text[0] = Some(kind);
+        r.text[1] = Some(key);
+        r
+    }
+    fn set(mut self, name: &str, value: Option<&'a str>) -> Self {
+        self.text[col(name)] = value;
+        self
+    }
+    fn verdict(mut self, v: &'a Verdict) -> Self {
+        match v {
+            Verdict::Account { account_id, rule } => {
+                self.text[col("account_id")] = Some(account_id);
+                self.match_rule = Some(*rule);
+            }
+            Verdict::Unmatched(r) => self.text[col("reason")] = Some(r.as_str()),
+        }
+        self
+    }
+}
+
+struct Builders {
+    text: Vec<StringBuilder>,
+    match_rule: UInt8Builder,
+    identified_at: TimestampMicrosecondBuilder,
+    contacts_seen: UInt32Builder,
+}
+
+impl Builders {
+    fn push(&mut self, row: Row<'_>) {
+        for (b, v) in self.text.iter_mut().zip(row.text) {
+            b.append_option(v);
+        }
+        self.match_rule.append_option(row.match_rule);
+        self.identified_at.append_option(row.identified_at);
+        self.contacts_seen.append_option(row.contacts_seen);
+    }
+}
+
+impl IdentityMap {
+    /// The map as one record batch of [`schema`].
+    pub fn to_record_batch(&self) -> RecordBatch {
+        let mut b = Builders {
+            text: TEXT_COLUMNS.iter().map(|_| StringBuilder::new()).collect(),
+            match_rule: UInt8Builder::new(),
+            identified_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            contacts_seen: UInt32Builder::new(),
+        };
+        let mut accounts: Vec<_> = self.accounts.iter().collect();
+        accounts.sort();
+        for (id, tier) in accounts {
+            b.push(
+                Row::new("account", id)
+                    .set("account_id", Some(id))
+                    .set("tier", tier.as_deref()),
+            );
+        }
+        let mut domains: Vec<_> = self.domains.iter().collect();
+        domains.sort_by(|a, b| a.0.cmp(b.0));
+        for (d, owner) in domains {
+            match owner {
+                DomainOwner::One(a) => b.push(Row::new("domain", d).set("account_id", Some(a))),
+                DomainOwner::Several(list) => {
+                    for a in list {
+                        b.push(
+                            Row::new("domain", d)
+                                .set("account_id", Some(a))
+                                .set("reason", Some(Reason::AmbiguousDomain.as_str())),
+                        );
+                    }
+                }
+            }
+        }
+        let mut contacts: Vec<_> = self.contacts.iter().collect();
+        contacts.sort_by(|a, b| a.0.cmp(b.0));
+        for (id, c) in contacts {
+            b.push(
+                Row::new("contact", id)
+                    .set("contact_id", Some(id))
+                    .verdict(&c.verdict)
+                    .set("seniority", Some(&c.seniority))
+                    .set("department", Some(&c.department))
+                    .set("persona", c.persona.as_deref())
+                    .set("email", c.email.as_deref())
+                    .set("company", c.company.as_deref()),
+            );
+        }
+        let mut emails: Vec<_> = self.emails.iter().collect();
+        emails.sort_by(|a, b| a.0.cmp(b.0));
+        for (e, entry) in emails {
+            b.push(
+                Row::new("email", e)
+                    .set("contact_id", entry.contact_id.as_deref())
+                    .set("domain", entry.domain.as_deref())
+                    .verdict(&entry.verdict),
+            );
+        }
+        let mut visitors: Vec<_> = self.visitors.iter().collect();
+        visitors.sort_by(|a, b| a.0.cmp(b.0));
+        for (anon, v) in visitors {
+            let mut row = Row::new("visitor", anon).set("contact_id", Some(&v.contact_id));
+            row.identified_at = Some(v.identified_at);
+            row.contacts_seen = Some(v.contacts_seen);
+            b.push(row);
+        }
+        for n in &self.networks {
+            b.push(
+                Row::new("network", &n.network)
+                    .set("network", Some(&n.network))
+                    .set("network_type", Some(&n.kind))
+                    .verdict(&n.verdict),
+            );
+        }
+        let mut ips: Vec<_> = self.ips.iter().collect();
+        ips.sort_by(|a, b| a.0.cmp(b.0));
+        let no_range = Verdict::Unmatched(Reason::NoIpRange);
+        for (ip, hit) in ips {
+            let n = hit.map(|i| &self.networks[i as usize]);
+            b.push(
+                Row::new("ip", ip)
+                    .set("network", n.map(|n| &*n.network))
+                    .set("network_type", n.map(|n| &*n.kind))
+                    .verdict(n.map_or(&no_range, |n| &n.verdict)),
+            );
+        }
+        for w in &self.warnings {
+            b.push(Row::new("warning", w));
+        }
+        let mut columns: Vec<ArrayRef> = b
+            .text
+            .into_iter()
+            .map(|mut s| Arc::new(s.finish()) as ArrayRef)
+            .collect();
+        columns.push(Arc::new(b.match_rule.finish()));
+        columns.push(Arc::new(b.identified_at.finish()));
+        columns.push(Arc::new(b.contacts_seen.finish()));
+        RecordBatch::try_new(schema(), columns).expect("identity map schema")
+    }
+
+    /// Reads the map back from batches of [`schema`] (as stored). Rows of unknown kinds are
+    /// ignored, so a newer writer's additions do not break an older reader.
+    pub fn from_record_batches(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
+        let mut map = IdentityMap::default();
+        let mut networks_by_name: std::collections::HashMap<String, u32> = Default::default();
+        let mut ip_rows: Vec<(Box<str>, Option<String>)> = Vec::new();
+        let mut several: crate::identity::Map<Vec<Box<str>>> = Default::default();
+        for batch in batches {
+            let text: Vec<&StringArray> = TEXT_COLUMNS
+                .iter()
+                .map(|n| string_column(batch, n))
+                .collect::<Result<_, _>>()?;
+            let get = |c: &str, i: usize| {
+                let a = text[col(c)];
+                (!a.is_null(i)).then(|| a.value(i))
+            };
+            let rule = typed::<UInt8Array>(batch, "match_rule")?;
+            let at = typed::<TimestampMicrosecondArray>(batch, "identified_at")?;
+            let seen = typed::<UInt32Array>(batch, "contacts_seen")?;
+            for i in 0..batch.num_rows() {
+                let key: Box<str> = get("key", i).unwrap_or_default().into();
+                let verdict = || match (get("account_id", i), rule.is_null(i)) {
+                    (Some(a), false) => Verdict::Account {
+                        account_id: a.into(),
+                        rule: rule.value(i),
+                    },
+                    _ => Verdict::Unmatched(
+                        get("reason", i)
+                            .and_then(Reason::parse)
+                            .unwrap_or(Reason::NoIdentifiers),
+                    ),
+                };
+                let boxed = |c: &str| get(c, i).map(Box::<str>::from);
+                match get("kind", i).unwrap_or("") {
+                    "account" => {
+                        map.accounts.insert(key, boxed("tier"));
+                    }
+                    "domain" => {
+                        let a = boxed("account_id").unwrap_or_default();
+                        if get("reason", i).is_some() {
+                            several.entry(key).or_default().push(a);
+                        } else {
+                            map.domains.insert(key, DomainOwner::One(a));
+                        }
+                    }
+                    "contact" => {
+                        map.contacts.insert(
+                            key,
+                            ContactEntry {
+                                verdict: verdict(),
+                                seniority: boxed("seniority").unwrap_or_else(|| "unknown".into()),
+                                department: boxed("department").unwrap_or_else(|| "unknown".into()),
+                                persona: boxed("persona"),
+                                email: boxed("email"),
+                                company: boxed("company"),
+                            },
+                        );
+                    }
+                    "email" => {
+                        map.emails.insert(
+                            key,
+                            EmailEntry {
+                                contact_id: boxed("contact_id"),
+                                domain: boxed("domain"),
+                                verdict: verdict(),
+                            },
+                        );
+                    }
+                    "visitor" => {
+                        map.visitors.insert(
+                            key,
+                            VisitorEntry {
+                                contact_id: boxed("contact_id").unwrap_or_default(),
+                                identified_at: if at.is_null(i) { 0 } else { at.value(i) },
+                                contacts_seen: if seen.is_null(i) { 1 } else { seen.value(i) },
+                            },
+                        );
+                    }
+                    "network" => {
+                        networks_by_name.insert(key.to_string(), map.networks.len() as u32);
+                        map.networks.push(NetworkEntry {
+                            network: key,
+                            kind: boxed("network_type").unwrap_or_else(|| "business".into()),
+                            verdict: verdict(),
+                        });
+                    }
+                    "warning" => map.warnings.push(key.to_string()),
+                    "ip" => ip_rows.push((key, get("network", i).map(str::to_string))),
+                    _ => {}
+                }
+            }
+        }
+        for (d, list) in several {
+            map.domains.insert(d, DomainOwner::Several(list));
+        }
+        for (ip, network) in ip_rows {
+            let hit = network.and_then(|n| networks_by_name.get(&n).copied());
+            map.ips.insert(ip, hit);
+        }
+        Ok(map)
+    }
+}
+
+fn string_column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b StringArray, String> {
+    typed::<StringArray>(batch, name)
+}
+
+fn typed<'b, T: 'static>(batch: &'b RecordBatch, name: &str) -> Result<&'b T, String> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| format!("identity map: column {name} is missing or of the wrong type"))
+}

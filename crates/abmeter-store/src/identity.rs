@@ -1,0 +1,272 @@
+//! The identity map in the store: built from the tables a manifest lists, written beside them
+//! as `tables/identity_map/…parquet` in the same commit, and read back for the
+//! `resolved_activities` view. Every import rebuilds it, so contacts, accounts and ranges
+//! that arrive late re-attribute earlier activities, and new visitors get stitched.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::Path;
+
+use abmeter_model::{Config, Table};
+use abmeter_resolve::identity::{
+    self, Account, Contact, Identification, IdentityMap, Inputs, IpRange,
+};
+use abmeter_resolve::titles::TitleClassifier;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::manifest::{DataFile, Manifest, TableFiles};
+use crate::{StoreError, read_parquet_files};
+
+/// The manifest entry and folder of the derived identity map.
+pub const IDENTITY_MAP: &str = "identity_map";
+
+/// Builds the identity map of the tables `manifest` lists.
+pub fn build(root: &Path, manifest: &Manifest, config: &Config) -> Result<IdentityMap, StoreError> {
+    let mut inputs = Inputs::default();
+    let read = |table: Table| -> Result<Vec<RecordBatch>, StoreError> {
+        match manifest.table(table) {
+            Some(files) => read_parquet_files(root, files, None),
+            None => Ok(Vec::new()),
+        }
+    };
+    for b in read(Table::Accounts)? {
+        let (id, name, domain, tier) = (
+            text(&b, "id")?,
+            text(&b, "name")?,
+            text(&b, "domain")?,
+            text(&b, "tier")?,
+        );
+        for i in 0..b.num_rows() {
+            inputs.accounts.push(Account {
+                id: id.value(i).to_string(),
+                name: get(name, i).unwrap_or_default(),
+                domains: get(domain, i)
+                    .map(|d| d.split(';').map(|s| s.trim().to_string()).collect())
+                    .unwrap_or_default(),
+                tier: get(tier, i),
+            });
+        }
+    }
+    for b in read(Table::Contacts)? {
+        let cols = [
+            "id",
+            "account_id",
+            "email",
+            "company",
+            "title",
+            "department",
+            "seniority",
+            "persona",
+        ]
+        .map(|c| text(&b, c));
+        let [
+            id,
+            account,
+            email,
+            company,
+            title,
+            department,
+            seniority,
+            persona,
+        ] = cols;
+        let (id, account, email, company, title, department, seniority, persona) = (
+            id?,
+            account?,
+            email?,
+            company?,
+            title?,
+            department?,
+            seniority?,
+            persona?,
+        );
+        for i in 0..b.num_rows() {
+            inputs.contacts.push(Contact {
+                id: id.value(i).to_string(),
+                account_id: get(account, i),
+                email: get(email, i),
+                company: get(company, i),
+                title: get(title, i),
+                department: get(department, i),
+                seniority: get(seniority, i),
+                persona: get(persona, i),
+            });
+        }
+    }
+    for b in read(Table::IpRanges)? {
+        let (network, account, domain, kind) = (
+            text(&b, "network")?,
+            text(&b, "account_id")?,
+            text(&b, "domain")?,
+            text(&b, "type")?,
+        );
+        for i in 0..b.num_rows() {
+            inputs.ip_ranges.push(IpRange {
+                network: network.value(i).to_string(),
+                account_id: get(account, i),
+                // A range lists one domain; several (`a.com;b.com`) take the first.
+                domain: get(domain, i).map(|d| d.split(';').next().unwrap_or("").to_string()),
+                kind: get(kind, i),
+            });
+        }
+    }
+    if let Some(files) = manifest.table(Table::Activities) {
+        scan_activities(root, files, &mut inputs)?;
+    }
+    let titles = TitleClassifier::new(&config.title_rules, &config.personas);
+    Ok(identity::build(&inputs, &titles))
+}
+
+/// The identifying columns of every activity: identifications for stitching, and the
+/// distinct emails and IPs to look up once. Files are read on all cores.
+fn scan_activities(root: &Path, files: &TableFiles, inputs: &mut Inputs) -> Result<(), StoreError> {
+    const COLUMNS: [&str; 6] = [
+        "id",
+        "timestamp",
+        "contact_id",
+        "email",
+        "anonymous_id",
+        "ip",
+    ];
+    type Part = (Vec<Identification>, HashSet<String>, HashSet<String>);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<Vec<&DataFile>> = (0..threads)
+        .map(|t| files.files.iter().skip(t).step_by(threads).collect())
+        .collect();
+    let parts: Vec<Result<Part, StoreError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || -> Result<Part, StoreError> {
+                    let mut part: Part = Default::default();
+                    for f in chunk {
+                        let path = root.join(&f.path);
+                        let file = File::open(&path).map_err(|source| StoreError::Io {
+                            path: path.clone(),
+                            source,
+                        })?;
+                        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?
+                            .with_batch_size(64 * 1024);
+                        let indices: Vec<usize> = COLUMNS
+                            .iter()
+                            .filter_map(|c| builder.schema().index_of(c).ok())
+                            .collect();
+                        let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+                        for b in builder.with_projection(mask).build()? {
+                            collect_keys(&b?, &mut part)?;
+                        }
+                    }
+                    Ok(part)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("activity scan thread panicked"))
+            .collect()
+    });
+    let mut emails = HashSet::new();
+    let mut ips = HashSet::new();
+    for part in parts {
+        let (ids, e, i) = part?;
+        inputs.identifications.extend(ids);
+        emails.extend(e);
+        ips.extend(i);
+    }
+    inputs.activity_emails = emails.into_iter().collect();
+    inputs.activity_ips = ips.into_iter().collect();
+    Ok(())
+}
+
+fn collect_keys(
+    b: &RecordBatch,
+    (ids, emails, ips): &mut (Vec<Identification>, HashSet<String>, HashSet<String>),
+) -> Result<(), StoreError> {
+    let (id, contact, email, anon, ip) = (
+        text(b, "id")?,
+        text(b, "contact_id")?,
+        text(b, "email")?,
+        text(b, "anonymous_id")?,
+        text(b, "ip")?,
+    );
+    let ts = b
+        .column_by_name("timestamp")
+        .map(|c| c.as_primitive::<TimestampMicrosecondType>())
+        .ok_or_else(|| corrupt("activities has no timestamp column"))?;
+    for i in 0..b.num_rows() {
+        if !email.is_null(i) && !emails.contains(email.value(i)) {
+            emails.insert(email.value(i).to_string());
+        }
+        if !ip.is_null(i) && !ips.contains(ip.value(i)) {
+            ips.insert(ip.value(i).to_string());
+        }
+        if !anon.is_null(i) && (!contact.is_null(i) || !email.is_null(i)) {
+            ids.push(Identification {
+                anonymous_id: anon.value(i).to_string(),
+                contact_id: get(contact, i),
+                email: get(email, i),
+                timestamp: ts.value(i),
+                activity_id: id.value(i).to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes the map as `tables/identity_map/g<generation>.parquet`; returns its manifest entry
+/// and the path written.
+pub fn write(
+    root: &Path,
+    generation: u64,
+    map: &IdentityMap,
+) -> Result<(DataFile, std::path::PathBuf), StoreError> {
+    let rel = format!("tables/{IDENTITY_MAP}/g{generation:08}.parquet");
+    let path = root.join(&rel);
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    std::fs::create_dir_all(path.parent().expect("folder")).map_err(io)?;
+    let batch = map.to_record_batch();
+    let file = File::create(&path).map_err(io)?;
+    let mut w = ArrowWriter::try_new(file, batch.schema(), None)?;
+    w.write(&batch)?;
+    let file = w.into_inner()?;
+    file.sync_all().map_err(io)?;
+    Ok((
+        DataFile {
+            path: rel,
+            rows: batch.num_rows() as u64,
+        },
+        path,
+    ))
+}
+
+/// Reads the stored map of `manifest`; a workspace without one has an empty map.
+pub fn load(root: &Path, manifest: &Manifest) -> Result<IdentityMap, StoreError> {
+    let batches = match manifest.tables.get(IDENTITY_MAP) {
+        Some(files) => read_parquet_files(root, files, None)?,
+        None => Vec::new(),
+    };
+    IdentityMap::from_record_batches(&batches).map_err(|m| corrupt(&m))
+}
+
+fn corrupt(message: &str) -> StoreError {
+    StoreError::Corrupt {
+        path: IDENTITY_MAP.into(),
+        message: message.to_string(),
+    }
+}
+
+fn text<'b>(b: &'b RecordBatch, name: &str) -> Result<&'b StringArray, StoreError> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_string_opt::<i32>())
+        .ok_or_else(|| corrupt(&format!("a stored table has no text column {name}")))
+}
+
+fn get(a: &StringArray, i: usize) -> Option<String> {
+    (!a.is_null(i)).then(|| a.value(i).to_string())
+}

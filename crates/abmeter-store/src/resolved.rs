@@ -1,0 +1,142 @@
+//! The `resolved_activities` view (SPEC §3): every activity with its resolved contact and
+//! account, the rule that matched, seniority, department, minutes and weighted minutes.
+//!
+//! Resolution runs in Rust as one scalar function over the identifying columns
+//! (`abmeter_resolve(account_id, contact_id, email, anonymous_id, ip, type,
+//! duration_minutes)`), a handful of hash lookups per row in the stored identity map, instead
+//! of several SQL joins per query. The map is read lazily, on the first batch that needs it,
+//! so queries that never touch the view never pay for it.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use abmeter_model::{Config, Table};
+use abmeter_resolve::resolved::{INPUT_COLUMNS, Resolver, output_fields};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::manifest::Manifest;
+use crate::{StoreError, identity};
+
+/// The function's name in SQL.
+pub const RESOLVE_FUNCTION: &str = "abmeter_resolve";
+
+/// The view's SQL: readable by users (`abmeter sql "SHOW CREATE …"` is not supported, so the
+/// docs print it), and the one definition every metric reads.
+pub fn view_sql() -> String {
+    let activity_columns: Vec<String> = Table::Activities
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| format!("a.{}", f.name()))
+        .collect();
+    let resolved: Vec<String> = output_fields()
+        .iter()
+        .map(|f| format!("a.r['{0}'] AS {0}", f.name()))
+        .collect();
+    format!(
+        "SELECT {}, {} FROM (SELECT *, {RESOLVE_FUNCTION}({}) AS r FROM activities) a",
+        activity_columns.join(", "),
+        resolved.join(", "),
+        INPUT_COLUMNS.join(", ")
+    )
+}
+
+/// Registers the function, the stored `identity_map` table and the view on `ctx`.
+pub fn register(
+    ctx: &SessionContext,
+    root: PathBuf,
+    manifest: Manifest,
+    config: Config,
+) -> Result<(), StoreError> {
+    let udf = ResolveUdf {
+        signature: Signature::any(INPUT_COLUMNS.len(), Volatility::Immutable),
+        generation: manifest.generation,
+        root,
+        manifest,
+        config,
+        resolver: OnceLock::new(),
+    };
+    ctx.register_udf(ScalarUDF::new_from_impl(udf));
+    Ok(())
+}
+
+struct ResolveUdf {
+    signature: Signature,
+    root: PathBuf,
+    generation: u64,
+    manifest: Manifest,
+    config: Config,
+    resolver: OnceLock<std::result::Result<Resolver, String>>,
+}
+
+impl std::fmt::Debug for ResolveUdf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResolveUdf")
+            .field("root", &self.root)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+// Two instances are the same function when they read the same workspace state.
+impl PartialEq for ResolveUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.root == other.root && self.generation == other.generation
+    }
+}
+impl Eq for ResolveUdf {}
+impl Hash for ResolveUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.root.hash(state);
+        self.generation.hash(state);
+    }
+}
+
+impl ResolveUdf {
+    fn resolver(&self) -> Result<&Resolver> {
+        self.resolver
+            .get_or_init(|| {
+                identity::load(&self.root, &self.manifest)
+                    .map(|map| Resolver::new(map, &self.config))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| DataFusionError::Execution(format!("identity map: {e}")))
+    }
+}
+
+impl ScalarUDFImpl for ResolveUdf {
+    fn name(&self) -> &str {
+        RESOLVE_FUNCTION
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(output_fields()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let out = self
+            .resolver()?
+            .resolve_columns(&arrays)
+            .map_err(DataFusionError::Execution)?;
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
+/// Registers the view on `ctx` (after [`register`] and the tables).
+pub async fn register_view(ctx: &SessionContext) -> Result<(), StoreError> {
+    let df = ctx.sql(&view_sql()).await?;
+    ctx.register_table("resolved_activities", df.into_view())?;
+    Ok(())
+}
