@@ -208,6 +208,9 @@ pub struct IdentityMap {
     pub contacts: Map<ContactEntry>,
     pub emails: Map<EmailEntry>,
     pub visitors: Map<VisitorEntry>,
+    /// The identifications the visitors were stitched from, one per (anonymous id, contact
+    /// id, email) with its latest time: kept so the next build need not rescan activities.
+    pub identifications: Vec<Identification>,
     /// Distinct activity IPs and the network that contains them (None: no network).
     pub ips: Map<Option<u32>>,
     /// Every indexed network; `ips` points into it.
@@ -354,10 +357,11 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
 
     // Stitching: each visitor goes to the contact of its latest identification (event time,
     // then activity id); identifications naming no known contact are not identifications.
+    map.identifications = latest_identifications(&inputs.identifications);
     let mut latest: Map<(i64, &str, Box<str>)> = Map::default();
     let mut seen: HashMap<(&str, Box<str>), (), ahash::RandomState> = HashMap::default();
     let mut seen_count: Map<u32> = Map::default();
-    for i in &inputs.identifications {
+    for i in &map.identifications {
         let Some(contact) = map.contact_of(i.contact_id.as_deref(), i.email.as_deref()) else {
             continue;
         };
@@ -436,6 +440,38 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
     }
     let _ = map.ip_index.set(index);
     map
+}
+
+/// One identification per (anonymous id, contact id, email): the latest by time, then
+/// activity id. Stitching only ever needs that one.
+fn latest_identifications(all: &[Identification]) -> Vec<Identification> {
+    let mut best: HashMap<(&str, Option<&str>, Option<&str>), &Identification, ahash::RandomState> =
+        HashMap::default();
+    for i in all {
+        let key = (
+            i.anonymous_id.as_str(),
+            i.contact_id.as_deref(),
+            i.email.as_deref(),
+        );
+        let newer = |cur: &&Identification| {
+            (i.timestamp, i.activity_id.as_str()) > (cur.timestamp, cur.activity_id.as_str())
+        };
+        match best.get(&key) {
+            Some(cur) if !newer(cur) => {}
+            _ => {
+                best.insert(key, i);
+            }
+        }
+    }
+    let mut out: Vec<Identification> = best.into_values().cloned().collect();
+    out.sort_by(|a, b| {
+        (a.anonymous_id.as_str(), a.timestamp, a.activity_id.as_str()).cmp(&(
+            b.anonymous_id.as_str(),
+            b.timestamp,
+            b.activity_id.as_str(),
+        ))
+    });
+    out
 }
 
 /// A contact's own account: rule 2, then rule 3 on its email, then rule 4 on its company.
@@ -523,6 +559,17 @@ fn network_verdict(map: &IdentityMap, r: &IpRange, kind: &str) -> Option<Verdict
 }
 
 impl IdentityMap {
+    /// What this map learnt from activities (identifications, emails, IPs): with the
+    /// current entity tables it is all a rebuild needs, so imports never rescan old
+    /// activities.
+    pub fn activity_inputs(&self) -> (Vec<Identification>, Vec<String>, Vec<String>) {
+        (
+            self.identifications.clone(),
+            self.emails.keys().map(|k| k.to_string()).collect(),
+            self.ips.keys().map(|k| k.to_string()).collect(),
+        )
+    }
+
     /// The contact named by a contact id (if known), else by an email one contact has.
     pub fn contact_of<'a>(
         &'a self,

@@ -4,7 +4,8 @@
 //! `kind` says what `key` is: `account` (an account id, with its `tier`), `domain` (a
 //! registrable domain, one row per account that has it), `contact` (a contact id, with its
 //! own account, seniority, department, persona, email and company), `email`, `visitor` (an
-//! anonymous id, with the stitched contact), `ip` (a distinct activity IP, with the network
+//! anonymous id, with the stitched contact), `identification` (an anonymous id with the
+//! contact id or email it was identified as, the latest time and activity), `ip` (a distinct activity IP, with the network
 //! that holds it), `network` (an indexed ip_ranges network and its type) and `warning` (an
 //! ip_ranges row skipped, and why).
 
@@ -17,10 +18,11 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::identity::{
-    ContactEntry, DomainOwner, EmailEntry, IdentityMap, NetworkEntry, Reason, Verdict, VisitorEntry,
+    ContactEntry, DomainOwner, EmailEntry, Identification, IdentityMap, NetworkEntry, Reason,
+    Verdict, VisitorEntry,
 };
 
-const TEXT_COLUMNS: [&str; 14] = [
+const TEXT_COLUMNS: [&str; 15] = [
     "kind",
     "key",
     "contact_id",
@@ -35,6 +37,7 @@ const TEXT_COLUMNS: [&str; 14] = [
     "network",
     "network_type",
     "tier",
+    "activity_id",
 ];
 
 /// The schema of the stored identity map.
@@ -55,7 +58,7 @@ pub fn schema() -> SchemaRef {
 
 #[derive(Default)]
 struct Row<'a> {
-    text: [Option<&'a str>; 14],
+    text: [Option<&'a str>; 15],
     match_rule: Option<u8>,
     identified_at: Option<i64>,
     contacts_seen: Option<u32>,
@@ -173,6 +176,14 @@ impl IdentityMap {
             let mut row = Row::new("visitor", anon).set("contact_id", Some(&v.contact_id));
             row.identified_at = Some(v.identified_at);
             row.contacts_seen = Some(v.contacts_seen);
+            b.push(row);
+        }
+        for i in &self.identifications {
+            let mut row = Row::new("identification", &i.anonymous_id)
+                .set("contact_id", i.contact_id.as_deref())
+                .set("email", i.email.as_deref())
+                .set("activity_id", Some(&i.activity_id));
+            row.identified_at = Some(i.timestamp);
             b.push(row);
         }
         for n in &self.networks {
@@ -296,6 +307,13 @@ impl IdentityMap {
                         });
                     }
                     "warning" => map.warnings.push(key.to_string()),
+                    "identification" => map.identifications.push(Identification {
+                        anonymous_id: key.to_string(),
+                        contact_id: get("contact_id", i).map(str::to_string),
+                        email: get("email", i).map(str::to_string),
+                        timestamp: if at.is_null(i) { 0 } else { at.value(i) },
+                        activity_id: get("activity_id", i).unwrap_or_default().to_string(),
+                    }),
                     "ip" => ip_rows.push((key, get("network", i).map(str::to_string))),
                     _ => {}
                 }

@@ -18,14 +18,51 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::manifest::{DataFile, Manifest, TableFiles};
+use crate::manifest::{DataFile, Manifest};
 use crate::{StoreError, read_parquet_files};
 
 /// The manifest entry and folder of the derived identity map.
 pub const IDENTITY_MAP: &str = "identity_map";
 
-/// Builds the identity map of the tables `manifest` lists.
-pub fn build(root: &Path, manifest: &Manifest, config: &Config) -> Result<IdentityMap, StoreError> {
+/// What resolution needs from activities: identifications for stitching, and the distinct
+/// emails and IPs to look up once.
+#[derive(Debug, Default)]
+pub struct ActivityKeys {
+    pub identifications: Vec<Identification>,
+    pub emails: HashSet<String>,
+    pub ips: HashSet<String>,
+}
+
+impl ActivityKeys {
+    /// Adds the keys of a batch of activities.
+    pub fn collect(&mut self, b: &RecordBatch) -> Result<(), StoreError> {
+        collect_keys(b, self)
+    }
+
+    pub fn merge(&mut self, other: ActivityKeys) {
+        self.identifications.extend(other.identifications);
+        self.emails.extend(other.emails);
+        self.ips.extend(other.ips);
+    }
+
+    /// The keys a stored map already holds (so an import adds only its own).
+    pub fn of_map(map: &IdentityMap) -> ActivityKeys {
+        let (identifications, emails, ips) = map.activity_inputs();
+        ActivityKeys {
+            identifications,
+            emails: emails.into_iter().collect(),
+            ips: ips.into_iter().collect(),
+        }
+    }
+}
+
+/// Builds the identity map of the entity tables `manifest` lists and the given activity keys.
+pub fn build(
+    root: &Path,
+    manifest: &Manifest,
+    config: &Config,
+    keys: ActivityKeys,
+) -> Result<IdentityMap, StoreError> {
     let mut inputs = Inputs::default();
     let read = |table: Table| -> Result<Vec<RecordBatch>, StoreError> {
         match manifest.table(table) {
@@ -113,16 +150,15 @@ pub fn build(root: &Path, manifest: &Manifest, config: &Config) -> Result<Identi
             });
         }
     }
-    if let Some(files) = manifest.table(Table::Activities) {
-        scan_activities(root, files, &mut inputs)?;
-    }
+    inputs.identifications = keys.identifications;
+    inputs.activity_emails = keys.emails.into_iter().collect();
+    inputs.activity_ips = keys.ips.into_iter().collect();
     let titles = TitleClassifier::new(&config.title_rules, &config.personas);
     Ok(identity::build(&inputs, &titles))
 }
 
-/// The identifying columns of every activity: identifications for stitching, and the
-/// distinct emails and IPs to look up once. Files are read on all cores.
-fn scan_activities(root: &Path, files: &TableFiles, inputs: &mut Inputs) -> Result<(), StoreError> {
+/// The keys of every stored activity, read from the activity files on all cores.
+pub fn scan_activities(root: &Path, manifest: &Manifest) -> Result<ActivityKeys, StoreError> {
     const COLUMNS: [&str; 6] = [
         "id",
         "timestamp",
@@ -131,17 +167,19 @@ fn scan_activities(root: &Path, files: &TableFiles, inputs: &mut Inputs) -> Resu
         "anonymous_id",
         "ip",
     ];
-    type Part = (Vec<Identification>, HashSet<String>, HashSet<String>);
+    let Some(files) = manifest.table(Table::Activities) else {
+        return Ok(ActivityKeys::default());
+    };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let chunks: Vec<Vec<&DataFile>> = (0..threads)
         .map(|t| files.files.iter().skip(t).step_by(threads).collect())
         .collect();
-    let parts: Vec<Result<Part, StoreError>> = std::thread::scope(|s| {
+    let parts: Vec<Result<ActivityKeys, StoreError>> = std::thread::scope(|s| {
         let handles: Vec<_> = chunks
             .into_iter()
             .map(|chunk| {
-                s.spawn(move || -> Result<Part, StoreError> {
-                    let mut part: Part = Default::default();
+                s.spawn(move || -> Result<ActivityKeys, StoreError> {
+                    let mut keys = ActivityKeys::default();
                     for f in chunk {
                         let path = root.join(&f.path);
                         let file = File::open(&path).map_err(|source| StoreError::Io {
@@ -156,10 +194,10 @@ fn scan_activities(root: &Path, files: &TableFiles, inputs: &mut Inputs) -> Resu
                             .collect();
                         let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
                         for b in builder.with_projection(mask).build()? {
-                            collect_keys(&b?, &mut part)?;
+                            keys.collect(&b?)?;
                         }
                     }
-                    Ok(part)
+                    Ok(keys)
                 })
             })
             .collect();
@@ -168,23 +206,19 @@ fn scan_activities(root: &Path, files: &TableFiles, inputs: &mut Inputs) -> Resu
             .map(|h| h.join().expect("activity scan thread panicked"))
             .collect()
     });
-    let mut emails = HashSet::new();
-    let mut ips = HashSet::new();
+    let mut all = ActivityKeys::default();
     for part in parts {
-        let (ids, e, i) = part?;
-        inputs.identifications.extend(ids);
-        emails.extend(e);
-        ips.extend(i);
+        all.merge(part?);
     }
-    inputs.activity_emails = emails.into_iter().collect();
-    inputs.activity_ips = ips.into_iter().collect();
-    Ok(())
+    Ok(all)
 }
 
-fn collect_keys(
-    b: &RecordBatch,
-    (ids, emails, ips): &mut (Vec<Identification>, HashSet<String>, HashSet<String>),
-) -> Result<(), StoreError> {
+fn collect_keys(b: &RecordBatch, keys: &mut ActivityKeys) -> Result<(), StoreError> {
+    let ActivityKeys {
+        identifications: ids,
+        emails,
+        ips,
+    } = keys;
     let (id, contact, email, anon, ip) = (
         text(b, "id")?,
         text(b, "contact_id")?,

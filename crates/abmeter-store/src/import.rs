@@ -17,6 +17,7 @@ use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
+use crate::identity::ActivityKeys;
 use crate::manifest::{DataFile, Manifest, TableFiles, sync_dir};
 use crate::{Store, StoreError, read_parquet_files};
 
@@ -85,6 +86,10 @@ pub struct Import<'s> {
     tables: BTreeMap<Table, (TableImport, TableStats)>,
     written: Vec<PathBuf>,
     committed: bool,
+    /// Identifying keys of the activities this import stores, for the identity map.
+    keys: ActivityKeys,
+    /// Read every stored activity for the identity map instead of trusting the last map.
+    rescan: bool,
 }
 
 fn writer_properties() -> WriterProperties {
@@ -112,7 +117,14 @@ impl<'s> Import<'s> {
             tables: BTreeMap::new(),
             written: Vec::new(),
             committed: false,
+            keys: ActivityKeys::default(),
+            rescan: false,
         })
+    }
+
+    /// Makes the commit rebuild the identity map from all stored activities.
+    pub fn rescan_activities(&mut self) {
+        self.rescan = true;
     }
 
     /// Adds valid rows of `table`. Fact rows whose id is already stored are dropped here.
@@ -186,6 +198,7 @@ impl<'s> Import<'s> {
                     generation: self.generation,
                 };
                 if table == Table::Activities {
+                    self.keys.collect(&batch)?;
                     for (month, part) in split_by_month(&batch, month_cache)? {
                         let dir = format!("tables/activities/month={month}");
                         ctx.write_part(
@@ -286,7 +299,16 @@ impl<'s> Import<'s> {
             }
             out.insert(table, stats);
         }
-        let map = crate::identity::build(&root, &next, config)?;
+        // The map's activity keys: those the last map learnt plus this import's, so old
+        // activities are not read again (a workspace without a map yet is scanned once).
+        let mut keys = match self.base.tables.get(crate::identity::IDENTITY_MAP) {
+            Some(_) if !self.rescan => {
+                ActivityKeys::of_map(&crate::identity::load(&root, &self.base)?)
+            }
+            _ => crate::identity::scan_activities(&root, &self.base)?,
+        };
+        keys.merge(std::mem::take(&mut self.keys));
+        let map = crate::identity::build(&root, &next, config, keys)?;
         let (file, path) = crate::identity::write(&root, self.generation, &map)?;
         self.written.push(path.clone());
         dirs.insert(path.parent().expect("folder").to_path_buf());

@@ -118,11 +118,13 @@ impl Store {
 }
 
 impl Store {
-    /// Rebuilds the identity map from the stored tables and commits it (after a change to
-    /// the title or persona rules, which no import would pick up).
+    /// Rebuilds the identity map from every stored table, activities read afresh, and
+    /// commits it (after a change to the title or persona rules, which no import picks up).
     pub fn rebuild_identity(&self) -> Result<(), StoreError> {
         let config = self.config()?;
-        self.begin_import()?.commit(&config)?;
+        let mut import = self.begin_import()?;
+        import.rescan_activities();
+        import.commit(&config)?;
         Ok(())
     }
 }

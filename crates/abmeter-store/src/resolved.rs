@@ -7,12 +7,14 @@
 //! of several SQL joins per query. The map is read lazily, on the first batch that needs it,
 //! so queries that never touch the view never pay for it.
 
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use abmeter_model::{Config, Table};
 use abmeter_resolve::resolved::{INPUT_COLUMNS, Resolver, output_fields};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::context::SessionContext;
@@ -61,6 +63,7 @@ pub fn register(
         manifest,
         config,
         resolver: OnceLock::new(),
+        recent: Mutex::new(VecDeque::new()),
     };
     ctx.register_udf(ScalarUDF::new_from_impl(udf));
     Ok(())
@@ -73,7 +76,14 @@ struct ResolveUdf {
     manifest: Manifest,
     config: Config,
     resolver: OnceLock<std::result::Result<Resolver, String>>,
+    /// The last few batches resolved, by their input arrays. DataFusion evaluates
+    /// `r['field']` as a separate expression per field read, each calling the function on the
+    /// same batch; this makes the second and later calls a lookup instead of a resolution.
+    recent: Mutex<VecDeque<(Vec<ArrayRef>, ArrayRef)>>,
 }
+
+/// Batches remembered: enough for every partition's current batch.
+const RECENT_BATCHES: usize = 8;
 
 impl std::fmt::Debug for ResolveUdf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,11 +136,24 @@ impl ScalarUDFImpl for ResolveUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let out = self
-            .resolver()?
-            .resolve_columns(&arrays)
-            .map_err(DataFusionError::Execution)?;
-        Ok(ColumnarValue::Array(Arc::new(out)))
+        let same = |seen: &[ArrayRef]| seen.iter().zip(&arrays).all(|(a, b)| Arc::ptr_eq(a, b));
+        {
+            let recent = self.recent.lock().expect("cache lock");
+            if let Some((_, out)) = recent.iter().find(|(seen, _)| same(seen)) {
+                return Ok(ColumnarValue::Array(out.clone()));
+            }
+        }
+        let out: ArrayRef = Arc::new(
+            self.resolver()?
+                .resolve_columns(&arrays)
+                .map_err(DataFusionError::Execution)?,
+        );
+        let mut recent = self.recent.lock().expect("cache lock");
+        if recent.len() == RECENT_BATCHES {
+            recent.pop_front();
+        }
+        recent.push_back((arrays, out.clone()));
+        Ok(ColumnarValue::Array(out))
     }
 }
 
