@@ -33,8 +33,9 @@ const UNMATCHED_COMPANIES: &str = include_str!("../sql/identity_unmatched_compan
 const AMBIGUOUS_DOMAINS: &str = include_str!("../sql/identity_ambiguous_domains.sql");
 const AMBIGUOUS_EMAILS: &str = include_str!("../sql/identity_ambiguous_emails.sql");
 
-/// One row per finding: `section`, `item`, `activities`, `contacts`, `detail`.
-pub async fn report(ctx: &SessionContext) -> Result<Report, StoreError> {
+/// One row per finding: `section`, `item`, `activities`, `contacts`, `visitors`, `detail`.
+/// Without `full`, only the totals and the rows per rule and per unmatched reason.
+pub async fn report(ctx: &SessionContext, full: bool) -> Result<Report, StoreError> {
     let col = |name: &str, kind| Column {
         name: name.into(),
         kind,
@@ -108,6 +109,9 @@ pub async fn report(ctx: &SessionContext) -> Result<Report, StoreError> {
         }
     }
 
+    if !full {
+        return Ok(r);
+    }
     // Stitching rows carry visitor counts, pushed after the closure's last use below.
     let stitching = rows(ctx, STITCHING).await?;
     for row in rows(ctx, &UNMATCHED_DOMAINS.replace("{top}", &TOP.to_string())).await? {

@@ -24,13 +24,16 @@ use crate::{StoreError, read_parquet_files};
 /// The manifest entry and folder of the derived identity map.
 pub const IDENTITY_MAP: &str = "identity_map";
 
+/// Distinct values, hashed with ahash (this runs once per imported row).
+pub type KeySet = HashSet<String, ahash::RandomState>;
+
 /// What resolution needs from activities: identifications for stitching, and the distinct
 /// emails and IPs to look up once.
 #[derive(Debug, Default)]
 pub struct ActivityKeys {
     pub identifications: Vec<Identification>,
-    pub emails: HashSet<String>,
-    pub ips: HashSet<String>,
+    pub emails: KeySet,
+    pub ips: KeySet,
 }
 
 impl ActivityKeys {
@@ -230,12 +233,22 @@ fn collect_keys(b: &RecordBatch, keys: &mut ActivityKeys) -> Result<(), StoreErr
         .column_by_name("timestamp")
         .map(|c| c.as_primitive::<TimestampMicrosecondType>())
         .ok_or_else(|| corrupt("activities has no timestamp column"))?;
+    // Neighbouring rows often repeat a value (a visitor's page views): skip the hash then.
+    let (mut last_email, mut last_ip) = ("", "");
     for i in 0..b.num_rows() {
-        if !email.is_null(i) && !emails.contains(email.value(i)) {
-            emails.insert(email.value(i).to_string());
+        if !email.is_null(i) {
+            let e = email.value(i);
+            if e != last_email && !emails.contains(e) {
+                emails.insert(e.to_string());
+            }
+            last_email = e;
         }
-        if !ip.is_null(i) && !ips.contains(ip.value(i)) {
-            ips.insert(ip.value(i).to_string());
+        if !ip.is_null(i) {
+            let v = ip.value(i);
+            if v != last_ip && !ips.contains(v) {
+                ips.insert(v.to_string());
+            }
+            last_ip = v;
         }
         if !anon.is_null(i) && (!contact.is_null(i) || !email.is_null(i)) {
             ids.push(Identification {

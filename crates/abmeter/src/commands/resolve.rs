@@ -9,17 +9,16 @@ use abmeter_store::Store;
 
 pub fn run(root: &Path, full: bool, format: Format) -> anyhow::Result<ExitCode> {
     let store = Store::open(root)?;
+    let started = std::time::Instant::now();
     store.rebuild_identity()?;
-    let mut report = super::runtime()?.block_on(async {
+    eprintln!(
+        "identity map rebuilt from every stored activity in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let report = super::runtime()?.block_on(async {
         let ctx = store.session().await?;
-        abmeter_metrics::identity::report(&ctx).await
+        abmeter_metrics::identity::report(&ctx, full).await
     })?;
-    if !full {
-        // Without --report: the totals and the per-rule counts only.
-        report
-            .rows
-            .retain(|r| matches!(r[0].as_str(), Some("total" | "matched" | "unmatched")));
-    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     abmeter_outputs::render(&report, format, &mut out)?;
