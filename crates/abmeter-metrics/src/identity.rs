@@ -129,7 +129,10 @@ pub async fn report(ctx: &SessionContext, full: bool) -> Result<Report, StoreErr
             row[0].as_str().unwrap_or(""),
             row[1].clone(),
             row[2].clone(),
-            row[3].clone(),
+            match row[3].as_str().and_then(Reason::parse) {
+                Some(r) => json!(format!("{}: {}", r.as_str(), r.advice())),
+                None => Value::Null,
+            },
         );
     }
     for row in rows(ctx, AMBIGUOUS_DOMAINS).await? {

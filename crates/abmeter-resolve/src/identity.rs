@@ -170,6 +170,9 @@ pub struct ContactEntry {
     /// The contact's email and company as stored, for the report.
     pub email: Option<Box<str>>,
     pub company: Option<Box<str>>,
+    /// How rule 4 judged the company text, when it did not match: `unknown_company` or
+    /// `ambiguous_name` (whatever the contact's own account came from).
+    pub company_reason: Option<Reason>,
 }
 
 /// An email address: the one contact that has it (none when no or several contacts do),
@@ -330,6 +333,11 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
                 persona: persona.as_deref().map(boxed),
                 email: non_empty(&c.email).map(|e| boxed(&e.to_lowercase())),
                 company: non_empty(&c.company).map(boxed),
+                company_reason: non_empty(&c.company).and_then(|k| match company_matches.get(k) {
+                    Some(CompanyMatch::Matched { .. }) => None,
+                    Some(CompanyMatch::Ambiguous { .. }) => Some(Reason::AmbiguousName),
+                    _ => Some(Reason::UnknownCompany),
+                }),
             },
         );
     }

@@ -22,7 +22,7 @@ use crate::identity::{
     Verdict, VisitorEntry,
 };
 
-const TEXT_COLUMNS: [&str; 15] = [
+const TEXT_COLUMNS: [&str; 16] = [
     "kind",
     "key",
     "contact_id",
@@ -38,6 +38,7 @@ const TEXT_COLUMNS: [&str; 15] = [
     "network_type",
     "tier",
     "activity_id",
+    "company_reason",
 ];
 
 /// The schema of the stored identity map.
@@ -58,7 +59,7 @@ pub fn schema() -> SchemaRef {
 
 #[derive(Default)]
 struct Row<'a> {
-    text: [Option<&'a str>; 15],
+    text: [Option<&'a str>; 16],
     match_rule: Option<u8>,
     identified_at: Option<i64>,
     contacts_seen: Option<u32>,
@@ -157,7 +158,8 @@ impl IdentityMap {
                     .set("department", Some(&c.department))
                     .set("persona", c.persona.as_deref())
                     .set("email", c.email.as_deref())
-                    .set("company", c.company.as_deref()),
+                    .set("company", c.company.as_deref())
+                    .set("company_reason", c.company_reason.map(Reason::as_str)),
             );
         }
         let mut emails: Vec<_> = self.emails.iter().collect();
@@ -275,6 +277,7 @@ impl IdentityMap {
                                 persona: boxed("persona"),
                                 email: boxed("email"),
                                 company: boxed("company"),
+                                company_reason: get("company_reason", i).and_then(Reason::parse),
                             },
                         );
                     }
