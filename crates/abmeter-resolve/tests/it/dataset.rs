@@ -508,7 +508,6 @@ enum Script {
 /// Where a legal form goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LegalAt {
-    None,
     Before,
     After,
 }
@@ -539,7 +538,7 @@ fn compose(core: &str, legal: Option<&str>, at: LegalAt, script: Script) -> Stri
         (Some(l), LegalAt::Before) => format!("{l} {core}"),
         (Some(l), LegalAt::After) if cjk => format!("{core}{l}"),
         (Some(l), LegalAt::After) => format!("{core} {l}"),
-        _ => core.to_string(),
+        (None, _) => core.to_string(),
     }
 }
 
@@ -654,6 +653,8 @@ struct Gen {
     contacts: Vec<Contact>,
     /// Per contact: true account, the rule that gives it, whether its email is its own.
     contact_truth: Vec<(Option<String>, Option<u8>, bool)>,
+    /// Per contact: the variation of its company text (rule 4 leads, look-alikes).
+    contact_variant: Vec<Option<&'static str>>,
     ranges: Vec<IpRange>,
     identifications: Vec<Identification>,
     activities: Vec<Activity>,
@@ -741,7 +742,7 @@ impl Gen {
         // "Globex", "Globex Financial Services").
         let mut latin = 0;
         for brand in brands {
-            if latin >= 1250 {
+            if latin >= 1400 {
                 break;
             }
             let members = self.rng.random_range(1..=3);
@@ -1025,6 +1026,7 @@ impl Gen {
             ..Contact::default()
         });
         self.contact_truth.push((truth, rule, true));
+        self.contact_variant.push(None);
         self.contacts.len() - 1
     }
 
@@ -1058,9 +1060,9 @@ impl Gen {
                 if Some(l) == acc.legal {
                     l = other_legal(acc.script, &mut self.rng);
                 }
-                let at = if acc.script == Script::Japanese && l != "株式会社" {
-                    LegalAt::Before
-                } else if acc.script == Script::Japanese && self.chance(0.5) {
+                // (株) and 合同会社 lead; 株式会社 goes either way.
+                let at = if acc.script == Script::Japanese && (l != "株式会社" || self.chance(0.5))
+                {
                     LegalAt::Before
                 } else {
                     LegalAt::After
@@ -1134,7 +1136,7 @@ impl Gen {
     fn lookalike(&mut self) -> Option<(String, &'static str)> {
         let a = self.rng.random_range(0..self.accounts.len());
         let acc = self.accounts[a].clone();
-        let kind = self.rng.random_range(0..4);
+        let kind = self.rng.random_range(0..5);
         let (core, what) = match (acc.script, kind) {
             (Script::Latin, 0) => {
                 // "Acme Labs" when only "Acme" (or "Acme Traders") exists.
@@ -1146,6 +1148,18 @@ impl Gen {
                 // "Acme Labs" when only "Acme" exists; "Northwind Traders Logistics".
                 let ind = self.pick(INDUSTRIES);
                 (format!("{} {ind}", acc.core), "extra_word")
+            }
+            (Script::Latin, 3) => {
+                // Another brand a syllable away ("Velatora Labs" for "Renatora Labs"): a
+                // different company with a similar name. Two or more edits from every
+                // account brand: one edit is indistinguishable from a typo.
+                let brand = acc.brand.clone()?;
+                let start = STARTS.iter().find(|s| brand.starts_with(**s))?;
+                let other = format!("{}{}", self.pick(STARTS), &brand[start.len()..]);
+                if self.families.keys().any(|b| osa(b, &other) < 2) {
+                    return None;
+                }
+                (acc.core.replacen(&brand, &other, 1), "similar_brand")
             }
             (Script::Latin, 2) => {
                 let region = self.pick(REGIONS);
@@ -1222,6 +1236,7 @@ impl Gen {
         case: &'static str,
         variant: Option<&'static str>,
     ) {
+        self.contact_variant[c] = variant;
         let (truth, rule, own_email) = self.contact_truth[c].clone();
         let contact = self.contacts[c].clone();
         let n = self.rng.random_range(1..=4);
@@ -1380,6 +1395,7 @@ pub fn generate(seed: u64) -> Dataset {
         families: HashMap::new(),
         contacts: Vec::new(),
         contact_truth: Vec::new(),
+        contact_variant: Vec::new(),
         ranges: Vec::new(),
         identifications: Vec::new(),
         activities: Vec::new(),
@@ -1873,6 +1889,7 @@ pub fn generate(seed: u64) -> Dataset {
                 truth_contact: Some(contact.id.clone()),
                 expected_rule: rule,
                 case: "stitched_visitor",
+                variant: g.contact_variant[c],
                 ..Activity::default()
             });
         }
