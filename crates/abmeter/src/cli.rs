@@ -76,7 +76,15 @@ pub struct DemoArgs {
     /// The last day of the generated data (default: today, UTC).
     #[arg(long)]
     pub end: Option<chrono::NaiveDate>,
-    /// Only write the canonical CSV files into DIR; import nothing.
+    /// Average contacts (members and leads) per account (default: the natural mix, about 18).
+    #[arg(long, value_name = "N")]
+    pub contacts_per_account: Option<usize>,
+    /// Exact number of ip_ranges rows: more blocks of the accounts, campus ranges, ISP and
+    /// hosting ranges (default: the accounts' own ranges, about one per account, plus 3).
+    #[arg(long, value_name = "N")]
+    pub ip_ranges: Option<usize>,
+    /// Only write the canonical CSV files into DIR (and the ground truth of every
+    /// activity's account into DIR/truth/); import nothing.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

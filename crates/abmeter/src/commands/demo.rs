@@ -1,5 +1,7 @@
 //! `abmeter demo`: generate a realistic dataset, import it through the ordinary importer,
-//! and say what it made. With `--out DIR` it only writes the canonical CSV files.
+//! and say what it made. With `--out DIR` it only writes the canonical CSV files. Either way
+//! the ground truth of every activity's account is kept: `DIR/truth/activity_accounts.csv`,
+//! or `<workspace>/demo-truth/activity_accounts.csv` after an import.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,7 +11,28 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::DemoArgs;
-use crate::demo::{DemoOptions, generate};
+use crate::demo::{DemoOptions, TruthSummary, generate};
+
+/// Where the ground truth goes in a workspace the demo imported into.
+const WORKSPACE_TRUTH: &str = "demo-truth";
+
+fn truth_line(t: &TruthSummary) -> String {
+    let pct = |n: u64| {
+        if t.rows == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / t.rows as f64
+        }
+    };
+    format!(
+        "{:<20} {:>10} rows  {}  ({:.1}% with an account, {:.1}% resolvable)",
+        "truth",
+        t.rows,
+        t.path.display(),
+        pct(t.with_account),
+        pct(t.resolvable)
+    )
+}
 
 pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let opts = DemoOptions {
@@ -17,6 +40,8 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         activities: args.activities,
         seed: args.seed,
         end: args.end.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+        contacts_per_account: args.contacts_per_account,
+        ip_ranges: args.ip_ranges,
     };
     let started = Instant::now();
     if let Some(out) = &args.out {
@@ -24,6 +49,7 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         for (table, path, rows) in &made.files {
             println!("{table:<20} {rows:>10} rows  {}", path.display());
         }
+        println!("{}", truth_line(&made.truth));
         println!(
             "demo data written to {} in {:.1}s",
             out.display(),
@@ -33,10 +59,19 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
     let data = root.join(".demo-data");
-    generate(&opts, &data)?;
+    let made = generate(&opts, &data)?;
     let generated = started.elapsed();
     let files = super::import::collect_files(std::slice::from_ref(&data), None)?;
     let summary = super::import::import_files(root, &files, false)?;
+    // Keep the ground truth beside the workspace's tables.
+    let mut truth = made.truth;
+    let kept = root.join(WORKSPACE_TRUTH);
+    std::fs::create_dir_all(&kept).with_context(|| format!("cannot create {}", kept.display()))?;
+    let dest = kept.join("activity_accounts.csv");
+    std::fs::rename(&truth.path, &dest)
+        .or_else(|_| std::fs::copy(&truth.path, &dest).map(|_| ()))
+        .with_context(|| format!("cannot write {}", dest.display()))?;
+    truth.path = dest;
     let _ = std::fs::remove_dir_all(&data);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -51,6 +86,7 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         (started.elapsed() - generated).as_secs_f64()
     )?;
     abmeter_outputs::render_table(&summary.report(), &mut out)?;
+    writeln!(out, "{}", truth_line(&truth))?;
     writeln!(out, "workspace: {}", root.display())?;
     writeln!(
         out,

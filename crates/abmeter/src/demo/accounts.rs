@@ -9,6 +9,7 @@ use anyhow::Result;
 use rand::Rng;
 
 use super::names::{self, Lang};
+use super::networks::{Networks, Owner, Span};
 use super::{Clock, Table, chance, log_unif, normalish, pick, pick_w, ts_string, unif, unif_i};
 
 /// How the company name is built, for variant spellings.
@@ -55,6 +56,8 @@ pub(crate) struct Account {
     pub nested: bool,
     /// ip_ranges rows name the domain instead of the account id.
     pub ip_by_domain: bool,
+    /// Further office blocks listed for the account (`--ip-ranges`; empty by default).
+    pub extra: Vec<Span>,
 }
 
 impl Account {
@@ -70,6 +73,11 @@ impl Account {
     /// An IP address of this account's office network, chosen by `h`; None when the account has
     /// no known range.
     pub fn office_ip(&self, h: u64, out: &mut String) -> bool {
+        if !self.extra.is_empty() && (h >> 40).is_multiple_of(4) {
+            // One of the further offices (only with `--ip-ranges`).
+            self.extra[((h >> 42) % self.extra.len() as u64) as usize].ip(h, out);
+            return true;
+        }
         let v4 = match self.v4 {
             V4Form::None => None,
             V4Form::Cidr { base, prefix } => {
@@ -105,10 +113,14 @@ impl Account {
 }
 
 /// An address outside every account range: consumer ISP (inside the isp /16 but not in a
-/// nested business range), hosting/cloud, or unlisted documentation space.
-pub(crate) fn stray_ip(h: u64, out: &mut String) {
+/// nested business range, or one of the extra ISP ranges), hosting/cloud, or unlisted
+/// documentation space.
+pub(crate) fn stray_ip(h: u64, nets: &Networks, out: &mut String) {
     let host = ((h >> 16) % 254 + 1) as u8;
+    let extra = (h >> 56).is_multiple_of(2);
     match h % 10 {
+        0..=4 if extra && !nets.isp.is_empty() => nets.isp_span(h).ip(h, out),
+        5 | 6 if extra && !nets.hosting.is_empty() => nets.hosting_span(h).ip(h, out),
         0..=4 => {
             // 10.250.200-255.x: ISP space without any business sub-range.
             let third = 200 + ((h >> 24) % 56) as u8;
@@ -140,14 +152,32 @@ pub(crate) fn stray_ip(h: u64, out: &mut String) {
     }
 }
 
-/// A home (consumer ISP) address, stable per person.
-pub(crate) fn home_ip(h: u64, out: &mut String) {
+/// A home (consumer ISP) address, stable per person: in the isp /16, or with extra ISP
+/// ranges mostly in one of those.
+pub(crate) fn home_ip(h: u64, nets: &Networks, out: &mut String) {
+    if !nets.isp.is_empty() && !(h >> 56).is_multiple_of(3) {
+        nets.isp_span(h).ip(h, out);
+        return;
+    }
     let third = 200 + ((h >> 24) % 56) as u8;
     let host = ((h >> 16) % 254 + 1) as u8;
     let _ = write!(out, "{}", Ipv4Addr::new(10, 250, third, host));
 }
 
 const NESTED_MAX: u32 = 200;
+
+/// The /24 slot of the `i`-th account (`10.1.0.0` … `10.190.249.0`), None beyond 47,500.
+pub(crate) fn slot_base(i: usize) -> Option<u32> {
+    let slot = u32::try_from(i).ok()?;
+    (slot < 190 * 250).then(|| {
+        u32::from(Ipv4Addr::new(
+            10,
+            (1 + slot / 250) as u8,
+            (slot % 250) as u8,
+            0,
+        ))
+    })
+}
 
 pub(crate) fn generate<R: Rng>(rng: &mut R, n: usize, clock: &Clock) -> Vec<Account> {
     let mut used_cores: HashSet<String> = HashSet::new();
@@ -214,17 +244,7 @@ pub(crate) fn generate<R: Rng>(rng: &mut R, n: usize, clock: &Clock) -> Vec<Acco
         }
 
         // Reverse-IP coverage.
-        let slot = i as u32;
-        let regular_base = if slot < 190 * 250 {
-            Some(u32::from(Ipv4Addr::new(
-                10,
-                (1 + slot / 250) as u8,
-                (slot % 250) as u8,
-                0,
-            )))
-        } else {
-            None
-        };
+        let regular_base = slot_base(i);
         let mut nested = false;
         let form_roll = rng.random::<f64>();
         let mut v6 = None;
@@ -298,6 +318,7 @@ pub(crate) fn generate<R: Rng>(rng: &mut R, n: usize, clock: &Clock) -> Vec<Acco
             v6,
             nested,
             ip_by_domain,
+            extra: Vec::new(),
         });
     }
     out
@@ -493,7 +514,20 @@ pub(crate) fn write_accounts(
     t.finish()
 }
 
-pub(crate) fn write_ip_ranges(out_dir: &Path, accts: &[Account]) -> Result<(String, PathBuf, u64)> {
+/// The ranges type of an account's blocks.
+pub(crate) fn range_kind(a: &Account) -> &'static str {
+    if a.industry == "Education" {
+        "education"
+    } else {
+        "business"
+    }
+}
+
+pub(crate) fn write_ip_ranges(
+    out_dir: &Path,
+    accts: &[Account],
+    nets: &Networks,
+) -> Result<(String, PathBuf, u64)> {
     let mut t = Table::create(
         out_dir,
         "ip_ranges",
@@ -506,11 +540,7 @@ pub(crate) fn write_ip_ranges(out_dir: &Path, accts: &[Account]) -> Result<(Stri
         } else {
             (a.id.as_str(), "")
         };
-        let kind = if a.industry == "Education" {
-            "education"
-        } else {
-            "business"
-        };
+        let kind = range_kind(a);
         match a.v4 {
             V4Form::None => {}
             V4Form::Cidr { base, prefix } => {
@@ -546,5 +576,19 @@ pub(crate) fn write_ip_ranges(out_dir: &Path, accts: &[Account]) -> Result<(Stri
         "hosting",
     ])?;
     t.row(["2001:db8:ffff::/48", host_owner.id.as_str(), "", "hosting"])?;
+    for x in &nets.extras {
+        let (acc, dom) = match x.owner {
+            Owner::Account(ai) => {
+                let a = &accts[ai as usize];
+                if a.ip_by_domain {
+                    ("", a.domains[0].as_str())
+                } else {
+                    (a.id.as_str(), "")
+                }
+            }
+            Owner::Domain(d) => ("", d),
+        };
+        t.row([x.network.as_str(), acc, dom, x.kind])?;
+    }
     t.finish()
 }

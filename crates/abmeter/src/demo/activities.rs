@@ -13,7 +13,7 @@
 //! paying customers.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use rand::Rng;
@@ -26,8 +26,13 @@ use super::campaigns::{
 };
 use super::deals::{Book, NEW_BUSINESS};
 use super::names;
+use super::networks::Networks;
 use super::people::People;
-use super::{Clock, DAY, chance, civil, mix, normalish, pick, pick_w, push_ts, unif, unif_i};
+use super::truth::{Found, Model, TruthFile};
+use super::{
+    Clock, DAY, FileEntry, TruthSummary, chance, civil, mix, normalish, pick, pick_w, push_ts,
+    unif, unif_i,
+};
 
 pub(crate) struct World<'a> {
     pub clock: &'a Clock,
@@ -35,6 +40,7 @@ pub(crate) struct World<'a> {
     pub people: &'a People,
     pub campaigns: &'a [Campaign],
     pub book: &'a Book,
+    pub nets: &'a Networks,
 }
 
 /// The SPEC §4 activity catalogue, in its order.
@@ -407,12 +413,13 @@ struct Gen<'w, 'a, R: Rng> {
     anon_salt: u64,
 }
 
+/// Generates and writes `activities.csv` and its ground truth, `truth/activity_accounts.csv`.
 pub(crate) fn generate_and_write<R: Rng>(
     rng: &mut R,
     world: &World,
     n: usize,
     out_dir: &Path,
-) -> Result<(String, PathBuf, u64)> {
+) -> Result<(FileEntry, TruthSummary)> {
     let seed_salt = rng.random::<u64>();
     let mut g = Gen::new(world, rng, seed_salt);
     g.evs.reserve_exact(n + 64);
@@ -1779,8 +1786,100 @@ impl<'w, 'a, R: Rng> Gen<'w, 'a, R> {
         self.push(e);
     }
 
-    fn write(&self, out_dir: &Path) -> Result<(String, PathBuf, u64)> {
+    /// The contact a row names by its contact_id, else by its email (a made-up work address
+    /// names a contact only when some contact has exactly that address).
+    fn named_contact(&self, e: &Ev, model: &Model, ghost: &mut String) -> Option<u32> {
+        if e.flags & (F_CONTACT_ID | F_EMAIL) != 0 && e.contact != NONE32 {
+            return Some(e.contact);
+        }
+        if e.flags & F_GHOST_EMAIL != 0 && e.account != NONE32 {
+            ghost.clear();
+            ghost_email(ghost, &self.w.accounts[e.account as usize], e.aux);
+            return model.by_email(ghost);
+        }
+        None
+    }
+
+    /// The contact each anonymous id is stitched to: the one named by the latest row that
+    /// carries the anonymous id and a contact id or a contact's email (rows are in time
+    /// order, ties by id, so the last such row in the file).
+    fn stitches(&self, model: &Model) -> Vec<u32> {
+        let size = self
+            .evs
+            .iter()
+            .filter(|e| e.anon != NONE32)
+            .map(|e| e.anon as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut stitched = vec![NONE32; size];
+        let mut ghost = String::with_capacity(64);
+        for e in &self.evs {
+            if e.flags & F_ANON != 0
+                && e.anon != NONE32
+                && let Some(c) = self.named_contact(e, model, &mut ghost)
+            {
+                stitched[e.anon as usize] = c;
+            }
+        }
+        stitched
+    }
+
+    /// SPEC §3 on a row as written (see `truth.rs`): the account it resolves to, nothing, or
+    /// unsure (left to the fuzzy company matcher). `office` says the row's IP is an office
+    /// address of `e.account`.
+    fn resolve(
+        &self,
+        e: &Ev,
+        model: &Model,
+        stitched: &[u32],
+        office: bool,
+        ghost: &mut String,
+    ) -> Found {
+        // 1. The row's account_id.
+        if e.flags & F_ACCOUNT_ID != 0 && e.account != NONE32 {
+            return Found::Account(e.account);
+        }
+        // The contact: contact_id, else email, else the stitched anonymous id.
+        let contact = self.named_contact(e, model, ghost).or_else(|| {
+            (e.flags & F_ANON != 0 && e.anon != NONE32)
+                .then(|| stitched[e.anon as usize])
+                .filter(|&c| c != NONE32)
+        });
+        // 2. The contact's account_id.
+        if let Some(c) = contact
+            && let f @ Found::Account(_) = model.member(c)
+        {
+            return f;
+        }
+        // 3. The row's email: a contact's address, or a made-up one at the account's domain.
+        if e.flags & F_EMAIL != 0 && e.contact != NONE32 {
+            if let f @ Found::Account(_) = model.mail(e.contact) {
+                return f;
+            }
+        } else if e.flags & F_GHOST_EMAIL != 0 && e.account != NONE32 {
+            return Found::Account(e.account);
+        }
+        // 3 and 4 for the contact: its email, then its company.
+        if let Some(c) = contact {
+            match model.rest(c) {
+                Found::Nothing => {}
+                f => return f,
+            }
+        }
+        // 5. The IP.
+        if office {
+            Found::Account(e.account)
+        } else {
+            Found::Nothing
+        }
+    }
+
+    fn write(&self, out_dir: &Path) -> Result<(FileEntry, TruthSummary)> {
         let w = self.w;
+        let model = Model::new(w.accounts, w.people);
+        let stitched = self.stitches(&model);
+        let mut truth = TruthFile::create(out_dir)?;
+        let mut ghost2 = String::with_capacity(64);
         let path = out_dir.join("activities.csv");
         let mut wtr = csv::WriterBuilder::new()
             .buffer_capacity(1 << 20)
@@ -1854,6 +1953,7 @@ impl<'w, 'a, R: Rng> Gen<'w, 'a, R> {
                 ""
             };
             ip.clear();
+            let mut office = false;
             if e.flags & F_IP != 0 {
                 let who = if e.anon != NONE32 {
                     u64::from(e.anon)
@@ -1865,15 +1965,17 @@ impl<'w, 'a, R: Rng> Gen<'w, 'a, R> {
                 let h = mix(self.anon_salt.rotate_left(17) ^ who);
                 if e.account == NONE32 {
                     if e.anon != NONE32 && e.anon >= w.people.stray_first {
-                        accounts::stray_ip(h, &mut ip);
+                        accounts::stray_ip(h, w.nets, &mut ip);
                     } else {
-                        accounts::home_ip(h, &mut ip);
+                        accounts::home_ip(h, w.nets, &mut ip);
                     }
-                } else if e.flags & F_HOME_IP != 0
-                    || !w.accounts[e.account as usize].office_ip(h, &mut ip)
+                } else if e.flags & F_HOME_IP == 0
+                    && w.accounts[e.account as usize].office_ip(h, &mut ip)
                 {
+                    office = true;
+                } else {
                     ip.clear();
-                    accounts::home_ip(h, &mut ip);
+                    accounts::home_ip(h, w.nets, &mut ip);
                 }
             }
             let channel = if e.channel == NONE8 {
@@ -2053,10 +2155,18 @@ impl<'w, 'a, R: Rng> Gen<'w, 'a, R> {
                 props.as_str(),
             ])
             .with_context(|| format!("writing {}", path.display()))?;
+
+            let true_account = (e.account != NONE32).then(|| &w.accounts[e.account as usize]);
+            let found = self.resolve(e, &model, &stitched, office, &mut ghost2);
+            let resolvable = true_account.is_some() && found == Found::Account(e.account);
+            truth.row(&id, true_account.map(|a| a.id.as_str()), resolvable)?;
         }
         wtr.flush()
             .with_context(|| format!("writing {}", path.display()))?;
-        Ok(("activities".to_string(), path, self.evs.len() as u64))
+        Ok((
+            ("activities".to_string(), path, self.evs.len() as u64),
+            truth.finish()?,
+        ))
     }
 }
 

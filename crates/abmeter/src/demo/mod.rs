@@ -11,14 +11,19 @@
 //! - `people`: contacts and account-less leads (`contacts.csv`);
 //! - `campaigns`: campaigns and daily ad delivery (`campaigns.csv`, `ad_performance.csv`);
 //! - `deals`: opportunities, stage history, MRR and surveys;
-//! - `activities`: the activity stream (`activities.csv`).
+//! - `activities`: the activity stream (`activities.csv`);
+//! - `networks`: extra reverse-IP ranges for scale runs (`--ip-ranges`);
+//! - `truth`: the true account of every activity and whether SPEC §3 can find it
+//!   (`truth/activity_accounts.csv`, a subfolder so importing the folder skips it).
 
 mod accounts;
 mod activities;
 mod campaigns;
 mod deals;
 mod names;
+mod networks;
 mod people;
+mod truth;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -40,6 +45,13 @@ pub struct DemoOptions {
     /// Last day of the data (inclusive); default today (UTC). Activities cover the 730 days
     /// ending on this day.
     pub end: NaiveDate,
+    /// Average rows of `contacts.csv` per account (members and leads); `None`: the natural
+    /// mix, about 18 (10–25 members by tier plus 2.3 leads per account).
+    pub contacts_per_account: Option<usize>,
+    /// Exact number of rows of `ip_ranges.csv`; `None`: only the accounts' own ranges (about
+    /// one per account) and three ISP/hosting ranges. More rows add further blocks of the
+    /// accounts, campus ranges of education accounts, and ISP and hosting ranges.
+    pub ip_ranges: Option<usize>,
 }
 
 impl Default for DemoOptions {
@@ -49,14 +61,30 @@ impl Default for DemoOptions {
             activities: 1_000_000,
             seed: 42,
             end: chrono::Utc::now().date_naive(),
+            contacts_per_account: None,
+            ip_ranges: None,
         }
     }
 }
 
-/// What `generate` wrote: one entry per table, `(table name, path, data rows)`.
+/// What `generate` wrote: one entry per table, `(table name, path, data rows)`, and the
+/// ground-truth file.
 #[derive(Debug, Clone, Default)]
 pub struct DemoSummary {
     pub files: Vec<(String, PathBuf, u64)>,
+    pub truth: TruthSummary,
+}
+
+/// `truth/activity_accounts.csv`: its path and what it says.
+#[derive(Debug, Clone, Default)]
+pub struct TruthSummary {
+    pub path: PathBuf,
+    /// Rows (one per activity).
+    pub rows: u64,
+    /// Activities that belong to an account.
+    pub with_account: u64,
+    /// Activities whose true account SPEC §3 finds from the data as written.
+    pub resolvable: u64,
 }
 
 /// Generates the demo workspace files into `out_dir` (created if missing).
@@ -66,12 +94,37 @@ pub fn generate(opts: &DemoOptions, out_dir: &Path) -> Result<DemoSummary> {
         opts.accounts <= 1_000_000,
         "demo: --accounts must be at most 1,000,000"
     );
-    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    if let Some(n) = opts.contacts_per_account {
+        ensure!(
+            (1..=1_000).contains(&n),
+            "demo: --contacts-per-account must be between 1 and 1,000"
+        );
+        ensure!(
+            n.saturating_mul(opts.accounts) <= 20_000_000,
+            "demo: --accounts × --contacts-per-account must be at most 20,000,000"
+        );
+    }
+    if let Some(n) = opts.ip_ranges {
+        ensure!(
+            n <= 10_000_000,
+            "demo: --ip-ranges must be at most 10,000,000"
+        );
+    }
     let clock = Clock::new(opts.end)?;
     let seed = opts.seed;
 
-    let accts = accounts::generate(&mut stream(seed, 1), opts.accounts, &clock);
-    let people = people::generate(&mut stream(seed, 2), &accts, &clock);
+    let mut accts = accounts::generate(&mut stream(seed, 1), opts.accounts, &clock);
+    let nets = match opts.ip_ranges {
+        Some(target) => networks::plan(&mut stream(seed, 8), &mut accts, target)?,
+        None => networks::Networks::default(),
+    };
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let people = people::generate(
+        &mut stream(seed, 2),
+        &accts,
+        &clock,
+        opts.contacts_per_account,
+    );
     let camps = campaigns::generate(&mut stream(seed, 3), &clock);
     let book = deals::generate(&mut stream(seed, 4), &accts, &people, &clock);
 
@@ -88,13 +141,11 @@ pub fn generate(opts: &DemoOptions, out_dir: &Path) -> Result<DemoSummary> {
         people: &people,
         campaigns: &camps,
         book: &book,
+        nets: &nets,
     };
-    files.push(activities::generate_and_write(
-        &mut stream(seed, 5),
-        &world,
-        opts.activities,
-        out_dir,
-    )?);
+    let (acts, truth) =
+        activities::generate_and_write(&mut stream(seed, 5), &world, opts.activities, out_dir)?;
+    files.push(acts);
     files.push(campaigns::write_ad_performance(
         &mut stream(seed, 6),
         out_dir,
@@ -102,7 +153,7 @@ pub fn generate(opts: &DemoOptions, out_dir: &Path) -> Result<DemoSummary> {
         &accts,
         &clock,
     )?);
-    files.push(accounts::write_ip_ranges(out_dir, &accts)?);
+    files.push(accounts::write_ip_ranges(out_dir, &accts, &nets)?);
     files.push(deals::write_revenue(out_dir, &book, &accts)?);
     files.push(deals::write_surveys(
         &mut stream(seed, 7),
@@ -112,7 +163,7 @@ pub fn generate(opts: &DemoOptions, out_dir: &Path) -> Result<DemoSummary> {
         &people,
         &clock,
     )?);
-    Ok(DemoSummary { files })
+    Ok(DemoSummary { files, truth })
 }
 
 /// A written file: (table name, path, data rows).

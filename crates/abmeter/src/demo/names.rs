@@ -1149,3 +1149,38 @@ pub(crate) const CSAT_COMMENTS: &[&str] = &[
     "客服响应很快",
     "Still not fixed",
 ];
+
+/// Consumer ISPs (fictional), named on the extra `isp` ranges of `--ip-ranges`.
+pub(crate) const ISP_DOMAINS: &[&str] = &[
+    "fibrelink.net",
+    "metrowave-broadband.com",
+    "northcable.net",
+    "bluepeak-fiber.com",
+    "harborline.net",
+    "rivernet-broadband.co.uk",
+    "alpentel-online.de",
+    "reseau-azur.fr",
+    "polderlink.nl",
+    "iberfibra.es",
+    "nordfiber.se",
+    "helvetnet.ch",
+    "huaxin-kuandai.cn",
+    "sakura-hikari.co.jp",
+    "southerncross-bb.com.au",
+    "merlion-broadband.com.sg",
+    "indinet-broadband.co.in",
+    "velonet.com.br",
+    "aztecacable.com.mx",
+    "pampa-net.com.ar",
+    "andesfibra.cl",
+];
+
+/// Hosting and cloud providers (fictional), named on the extra `hosting` ranges.
+pub(crate) const HOSTING_DOMAINS: &[&str] = &[
+    "cloudharbor.io",
+    "stackyard-hosting.com",
+    "vpsforge.net",
+    "edgepoint-cdn.com",
+    "tundra-datacenters.com",
+    "privvpn-exit.net",
+];

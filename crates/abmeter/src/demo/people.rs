@@ -74,9 +74,21 @@ const SUBDOMAINS: &[&str] = &[
     "mail", "eu", "us", "corp", "uk", "cn", "mail.eu", "apac", "hq",
 ];
 
-pub(crate) fn generate<R: Rng>(rng: &mut R, accts: &[Account], clock: &Clock) -> People {
+/// Expected rows of `contacts.csv` per account in the natural mix: members 10–25 by tier
+/// (15.5 on average: 15% tier 1 with 18–25, 35% tier 2 with 13–20, 50% tier 3 with 10–16)
+/// plus 1.3 domain leads, 0.4 matching and 0.6 unrelated free-mail leads.
+const NATURAL_PER_ACCOUNT: f64 = 0.15 * 21.5 + 0.35 * 16.5 + 0.5 * 13.0 + 1.3 + 0.4 + 0.6;
+
+/// Contacts and leads; `per_account` scales every kind to about that many rows per account.
+pub(crate) fn generate<R: Rng>(
+    rng: &mut R,
+    accts: &[Account],
+    clock: &Clock,
+    per_account: Option<usize>,
+) -> People {
     let n = accts.len();
-    let mut contacts: Vec<Contact> = Vec::with_capacity(n * 18);
+    let scale = per_account.map_or(1.0, |k| k as f64 / NATURAL_PER_ACCOUNT);
+    let mut contacts: Vec<Contact> = Vec::with_capacity((n as f64 * 18.0 * scale) as usize);
     let mut by_account: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut members = vec![0u32; n];
     let mut emails: HashSet<String> = HashSet::new();
@@ -88,6 +100,7 @@ pub(crate) fn generate<R: Rng>(rng: &mut R, accts: &[Account], clock: &Clock) ->
             2 => unif_i(rng, 13, 20),
             _ => unif_i(rng, 10, 16),
         };
+        let count = ((count as f64) * scale).round().max(1.0) as i64;
         for _ in 0..count {
             let c = make_person(rng, a, ai, Kind::Member, clock, &mut emails, &mut next_anon);
             by_account[ai].push(contacts.len() as u32);
@@ -96,8 +109,8 @@ pub(crate) fn generate<R: Rng>(rng: &mut R, accts: &[Account], clock: &Clock) ->
         members[ai] = count as u32;
     }
     // Leads without an account.
-    let domain_leads = (n as f64 * 1.3).round() as usize;
-    let freemail_match = (n as f64 * 0.4).round() as usize;
+    let domain_leads = (n as f64 * 1.3 * scale).round() as usize;
+    let freemail_match = (n as f64 * 0.4 * scale).round() as usize;
     for k in 0..(domain_leads + freemail_match) {
         let ai = rng.random_range(0..n);
         let kind = if k < domain_leads {
@@ -118,7 +131,7 @@ pub(crate) fn generate<R: Rng>(rng: &mut R, accts: &[Account], clock: &Clock) ->
         contacts.push(c);
     }
     let mut unrelated = Vec::new();
-    let freemail_other = ((n as f64 * 0.6).round() as usize).max(1);
+    let freemail_other = ((n as f64 * 0.6 * scale).round() as usize).max(1);
     for _ in 0..freemail_other {
         let ai = rng.random_range(0..n);
         let c = make_person(

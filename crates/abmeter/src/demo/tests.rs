@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate};
 
 use super::activities::TYPES;
-use super::{DemoOptions, generate};
+use super::{DemoOptions, DemoSummary, generate};
 
 const HEADERS: &[(&str, &str)] = &[
     (
@@ -51,6 +51,8 @@ fn opts(accounts: usize, activities: usize) -> DemoOptions {
         activities,
         seed: 7,
         end: end(),
+        contacts_per_account: None,
+        ip_ranges: None,
     }
 }
 
@@ -604,4 +606,315 @@ fn realism_signals_are_present() {
             .any(|o| o["source"].is_empty() && !o["lead_source"].is_empty())
     );
     assert!(!read(p, "revenue").is_empty());
+}
+
+/// The ground truth, `truth/activity_accounts.csv`, against the CSVs: one row per activity in
+/// file order, true accounts that exist, and `resolvable` where SPEC §3 plainly finds the true
+/// account (account_id, a contact with account_id by id, email or stitched anonymous id, an
+/// email at the account's domain) or plainly cannot (a home address and nothing else).
+fn check_truth(p: &Path, s: &DemoSummary) {
+    let path = p.join("truth").join("activity_accounts.csv");
+    assert_eq!(s.truth.path, path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "activity_id,true_account_id,resolvable"
+    );
+    let truth = read(&p.join("truth"), "activity_accounts");
+    let acts = read(p, "activities");
+    assert_eq!(truth.len(), acts.len());
+    assert_eq!(s.truth.rows as usize, acts.len());
+
+    let accounts = read(p, "accounts");
+    let account_ids: HashSet<&str> = accounts.iter().map(|a| a["id"].as_str()).collect();
+    let mut by_domain: HashMap<&str, &str> = HashMap::new();
+    for a in &accounts {
+        for d in a["domain"].split(';') {
+            assert!(
+                by_domain.insert(d, a["id"].as_str()).is_none(),
+                "shared {d}"
+            );
+        }
+    }
+    let domain_account = |email: &str| {
+        let host = email.rsplit_once('@').unwrap().1;
+        let mut h = host;
+        loop {
+            if let Some(a) = by_domain.get(h) {
+                return Some(*a);
+            }
+            h = h.split_once('.')?.1;
+        }
+    };
+    let contacts = read(p, "contacts");
+    let member_of: HashMap<&str, &str> = contacts
+        .iter()
+        .filter(|c| !c["account_id"].is_empty())
+        .map(|c| (c["id"].as_str(), c["account_id"].as_str()))
+        .collect();
+    let contact_by_email: HashMap<&str, &str> = contacts
+        .iter()
+        .map(|c| (c["email"].as_str(), c["id"].as_str()))
+        .collect();
+    // Stitching: the latest identification of each anonymous id (rows are in time order).
+    let mut stitched: HashMap<&str, &str> = HashMap::new();
+    for a in &acts {
+        let contact = if !a["contact_id"].is_empty() {
+            Some(a["contact_id"].as_str())
+        } else {
+            contact_by_email.get(a["email"].as_str()).copied()
+        };
+        if let Some(c) = contact
+            && !a["anonymous_id"].is_empty()
+        {
+            stitched.insert(a["anonymous_id"].as_str(), c);
+        }
+    }
+
+    // Reverse-IP: the smallest range containing an address (SPEC §11), with its account
+    // (None for isp/hosting).
+    let ranges: Vec<(u128, u128, Option<&str>)> = read(p, "ip_ranges")
+        .iter()
+        .map(|r| {
+            let (s, e) = span(&r["network"]);
+            let acc = match r["type"].as_str() {
+                "isp" | "hosting" => None,
+                _ if !r["account_id"].is_empty() => {
+                    Some(account_ids.get(r["account_id"].as_str()).copied().unwrap())
+                }
+                _ => Some(by_domain[r["domain"].as_str()]),
+            };
+            (s, e, acc)
+        })
+        .collect();
+    let mut ip_cache: HashMap<&str, Option<Option<&str>>> = HashMap::new();
+    let mut ids = HashSet::new();
+    let (mut with_account, mut resolvable) = (0u64, 0u64);
+    let (mut by_stitch, mut home_only, mut by_ip) = (0usize, 0usize, 0usize);
+    for (t, a) in truth.iter().zip(&acts) {
+        let id = t["activity_id"].as_str();
+        assert_eq!(id, a["id"], "truth rows follow activities.csv");
+        assert!(ids.insert(id), "activity {id} twice in the truth");
+        let want = t["true_account_id"].as_str();
+        let ok = boolean(&t["resolvable"]);
+        assert!(
+            want.is_empty() || account_ids.contains(want),
+            "{id}: unknown true account {want}"
+        );
+        assert!(
+            !ok || !want.is_empty(),
+            "{id}: resolvable without an account"
+        );
+        with_account += u64::from(!want.is_empty());
+        resolvable += u64::from(ok);
+
+        let contact = if !a["contact_id"].is_empty() {
+            Some(a["contact_id"].as_str())
+        } else {
+            contact_by_email.get(a["email"].as_str()).copied()
+        };
+        let plain = if !a["account_id"].is_empty() {
+            Some(a["account_id"].as_str())
+        } else if let Some(acc) = contact.and_then(|c| member_of.get(c)) {
+            Some(*acc)
+        } else if !a["email"].is_empty()
+            && let Some(acc) = domain_account(&a["email"])
+        {
+            Some(acc)
+        } else if contact.is_none()
+            && let Some(acc) = stitched
+                .get(a["anonymous_id"].as_str())
+                .and_then(|c| member_of.get(c))
+        {
+            by_stitch += 1;
+            Some(*acc)
+        } else {
+            None
+        };
+        if let Some(acc) = plain {
+            assert_eq!(want, acc, "{id}: true account");
+            assert!(ok, "{id}: {acc} is plain to see, yet not resolvable");
+        }
+        // Only an IP (and perhaps an anonymous id never identified): rule 5 alone decides.
+        if contact.is_none()
+            && a["account_id"].is_empty()
+            && a["email"].is_empty()
+            && !stitched.contains_key(a["anonymous_id"].as_str())
+        {
+            let hit = *ip_cache.entry(a["ip"].as_str()).or_insert_with(|| {
+                if a["ip"].is_empty() {
+                    return None;
+                }
+                let (k, _) = span(&format!("{0}-{0}", a["ip"]));
+                ranges
+                    .iter()
+                    .filter(|r| r.0 <= k && k <= r.1)
+                    .min_by_key(|r| (r.1 - r.0, r.0))
+                    .map(|r| r.2)
+            });
+            match hit.flatten() {
+                Some(acc) => {
+                    by_ip += 1;
+                    assert_eq!(want, acc, "{id}: the IP names another account");
+                    assert!(ok, "{id}: in {acc}'s range, yet not resolvable");
+                }
+                None => {
+                    home_only += 1;
+                    assert!(
+                        !ok,
+                        "{id}: an ISP, hosting or unlisted address, yet resolvable"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(s.truth.with_account, with_account);
+    assert_eq!(s.truth.resolvable, resolvable);
+    let n = acts.len() as u64;
+    assert!(resolvable > n / 2, "resolvable {resolvable} of {n}");
+    assert!(
+        with_account > resolvable,
+        "some activities are not resolvable"
+    );
+    assert!(with_account < n, "some activities belong to no account");
+    assert!(by_stitch > 0, "no activity resolvable by stitching only");
+    assert!(home_only > 0, "no activity with only a home address");
+    assert!(by_ip > 0, "no activity resolvable by its IP only");
+}
+
+#[test]
+fn truth_file_matches_the_csvs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = generate(&opts(120, 40_000), dir.path()).unwrap();
+    check_truth(dir.path(), &s);
+    // A subfolder: importing the folder does not read it.
+    assert!(s.files.iter().all(|f| f.1.parent() == Some(dir.path())));
+    assert!(!dir.path().join("activity_accounts.csv").exists());
+}
+
+/// An IPv4 or IPv6 network as a span of u128 (IPv4 below 2^32).
+fn span(net: &str) -> (u128, u128) {
+    let key = |s: &str| match s.parse::<IpAddr>().unwrap() {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    };
+    if let Some((a, b)) = net.split_once('-') {
+        return (key(a), key(b));
+    }
+    let (a, p) = net.split_once('/').unwrap();
+    let start = key(a);
+    let bits = if a.contains(':') { 128 } else { 32 };
+    let host = bits - p.parse::<u32>().unwrap();
+    let size = 1u128 << host;
+    assert_eq!(start % size, 0, "{net} not aligned");
+    (start, start + size - 1)
+}
+
+#[test]
+fn scale_options_size_contacts_and_ip_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = opts(80, 20_000);
+    o.contacts_per_account = Some(40);
+    o.ip_ranges = Some(4_000);
+    let s = generate(&o, dir.path()).unwrap();
+    let p = dir.path();
+    let rows = |t: &str| s.files.iter().find(|f| f.0 == t).unwrap().2;
+    let contacts = rows("contacts");
+    assert!(
+        (2_880..=3_520).contains(&contacts),
+        "{contacts} contacts for 80 × 40"
+    );
+    assert_eq!(rows("ip_ranges"), 4_000);
+    check_truth(p, &s);
+
+    // Every kind and form of range.
+    let ranges = read(p, "ip_ranges");
+    assert_eq!(ranges.len(), 4_000);
+    for kind in ["business", "education", "isp", "hosting"] {
+        assert!(
+            ranges.iter().filter(|r| r["type"] == kind).count() > 50,
+            "few {kind} ranges"
+        );
+    }
+    let v6 = ranges.iter().filter(|r| r["network"].contains(':')).count();
+    let start_end = ranges.iter().filter(|r| r["network"].contains('-')).count();
+    assert!(v6 > 100 && v6 < 2_000, "{v6} IPv6 ranges");
+    assert!(start_end > 100, "{start_end} start-end ranges");
+
+    // No conflicts: where ranges of different owners overlap, the inner one is a business
+    // or education range strictly inside an isp/hosting one, so an account's addresses
+    // always find the account.
+    let accounts = read(p, "accounts");
+    let by_domain: HashMap<&str, &str> = accounts
+        .iter()
+        .flat_map(|a| a["domain"].split(';').map(|d| (d, a["id"].as_str())))
+        .collect();
+    let mut spans: Vec<(u128, u128, String, bool)> = ranges
+        .iter()
+        .map(|r| {
+            let (s, e) = span(&r["network"]);
+            let provider = r["type"] == "isp" || r["type"] == "hosting";
+            let owner = if provider {
+                r["type"].clone()
+            } else if !r["account_id"].is_empty() {
+                r["account_id"].clone()
+            } else {
+                by_domain[r["domain"].as_str()].to_string()
+            };
+            (s, e, owner, provider)
+        })
+        .collect();
+    spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut open: Vec<&(u128, u128, String, bool)> = Vec::new();
+    for x in &spans {
+        open.retain(|o| o.1 >= x.0);
+        for o in &open {
+            if o.2 == x.2 {
+                continue;
+            }
+            assert!(
+                o.3 && !x.3 && o.0 <= x.0 && x.1 <= o.1 && (o.0, o.1) != (x.0, x.1),
+                "conflicting ranges {o:?} and {x:?}"
+            );
+        }
+        open.push(x);
+    }
+
+    // Home and office addresses use the new ranges too.
+    let acts = read(p, "activities");
+    let in_new = |ip: &str| ip.starts_with("100.") || ip.starts_with("3fff:");
+    assert!(acts.iter().any(|a| in_new(&a["ip"])));
+
+    // Deterministic; fewer rows than the accounts' own ranges is refused.
+    let d2 = tempfile::tempdir().unwrap();
+    generate(&o, d2.path()).unwrap();
+    for t in ["contacts", "ip_ranges", "activities"] {
+        let f = format!("{t}.csv");
+        assert!(std::fs::read(p.join(&f)).unwrap() == std::fs::read(d2.path().join(&f)).unwrap());
+    }
+    let truth = |d: &Path| std::fs::read(d.join("truth/activity_accounts.csv")).unwrap();
+    assert!(truth(p) == truth(d2.path()));
+    o.ip_ranges = Some(10);
+    let err = generate(&o, tempfile::tempdir().unwrap().path()).unwrap_err();
+    assert!(err.to_string().contains("at least"), "{err}");
+}
+
+/// Asking for exactly the default number of ranges changes nothing.
+#[test]
+fn default_sizes_given_explicitly_change_nothing() {
+    let d1 = tempfile::tempdir().unwrap();
+    let s1 = generate(&opts(60, 3_000), d1.path()).unwrap();
+    let base = s1.files.iter().find(|f| f.0 == "ip_ranges").unwrap().2 as usize;
+    let mut o = opts(60, 3_000);
+    o.ip_ranges = Some(base);
+    let d2 = tempfile::tempdir().unwrap();
+    generate(&o, d2.path()).unwrap();
+    for (t, _) in HEADERS {
+        let f = format!("{t}.csv");
+        assert!(
+            std::fs::read(d1.path().join(&f)).unwrap()
+                == std::fs::read(d2.path().join(&f)).unwrap(),
+            "{t}"
+        );
+    }
 }

@@ -432,3 +432,68 @@ fn late_accounts_re_attribute_earlier_activities() {
     ok(&ws, &["import", acc.to_str().unwrap()]);
     assert_eq!(sql_json(&ws, q)["rows"][0], json!({"a": "H", "why": null}));
 }
+
+/// On demo data, every activity the generator marks resolvable (SPEC §3 can recover its true
+/// account from the data as written) resolves to that account, and matches that do happen are
+/// right.
+#[test]
+fn demo_activities_resolve_to_their_true_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = super::demo_out(dir.path(), "60", "30000");
+    let ws = dir.path().join("ws");
+    ok(&ws, &["import", data.to_str().unwrap()]);
+    let got = sql_json(
+        &ws,
+        "SELECT id, resolved_account_id AS a, match_rule AS r FROM resolved_activities",
+    );
+    let resolved: std::collections::HashMap<String, (Option<String>, Option<i64>)> = got["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                (r["a"].as_str().map(str::to_string), r["r"].as_i64()),
+            )
+        })
+        .collect();
+    let mut truth = csv::Reader::from_path(data.join("truth/activity_accounts.csv")).unwrap();
+    let (mut resolvable, mut matched, mut wrong) = (0, 0, Vec::new());
+    let mut missed = Vec::new();
+    for row in truth.records() {
+        let row = row.unwrap();
+        let (id, want, can) = (&row[0], &row[1], &row[2] == "true");
+        let (got, rule) = resolved
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} missing"));
+        if can {
+            resolvable += 1;
+            if got.as_deref() != Some(want) {
+                missed.push((id.to_string(), want.to_string(), got.clone(), rule));
+            }
+        }
+        if let Some(g) = &got {
+            matched += 1;
+            if !want.is_empty() && g != want {
+                wrong.push((id.to_string(), want.to_string(), g.clone(), rule));
+            }
+        }
+    }
+    assert!(
+        resolvable > 10_000,
+        "only {resolvable} resolvable activities"
+    );
+    assert!(
+        missed.is_empty(),
+        "{} of {resolvable} resolvable activities did not get their true account, e.g. {:?}",
+        missed.len(),
+        &missed[..missed.len().min(5)]
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} of {matched} matches name the wrong account, e.g. {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
