@@ -86,8 +86,9 @@ pub struct Import<'s> {
     tables: BTreeMap<Table, (TableImport, TableStats)>,
     written: Vec<PathBuf>,
     committed: bool,
-    /// Identifying keys of the activities this import stores, for the identity map.
-    keys: ActivityKeys,
+    /// Collects the identifying keys of the activities this import stores, for the identity
+    /// map, on a thread of its own so the Parquet writing does not wait for it.
+    keys: Option<KeyCollector>,
     /// Read every stored activity for the identity map instead of trusting the last map.
     rescan: bool,
 }
@@ -117,7 +118,7 @@ impl<'s> Import<'s> {
             tables: BTreeMap::new(),
             written: Vec::new(),
             committed: false,
-            keys: ActivityKeys::default(),
+            keys: None,
             rescan: false,
         })
     }
@@ -198,7 +199,9 @@ impl<'s> Import<'s> {
                     generation: self.generation,
                 };
                 if table == Table::Activities {
-                    self.keys.collect(&batch)?;
+                    self.keys
+                        .get_or_insert_with(KeyCollector::spawn)
+                        .send(batch.clone());
                     for (month, part) in split_by_month(&batch, month_cache)? {
                         let dir = format!("tables/activities/month={month}");
                         ctx.write_part(
@@ -232,27 +235,13 @@ impl<'s> Import<'s> {
         let mut dirs: HashSet<PathBuf> = HashSet::new();
         let tables = std::mem::take(&mut self.tables);
         let mut out = BTreeMap::new();
+        let mut appended: Vec<(Table, PartWriter)> = Vec::new();
         for (table, (state, mut stats)) in tables {
             let entry = next.tables.entry(table.name().to_string()).or_default();
             match state {
                 TableImport::Append { parts, .. } => {
-                    for (_, p) in parts {
-                        let file = p.writer.into_inner()?;
-                        file.sync_all().map_err(|source| StoreError::Io {
-                            path: root.join(&p.rel_path),
-                            source,
-                        })?;
-                        dirs.insert(
-                            root.join(&p.rel_path)
-                                .parent()
-                                .expect("file in a folder")
-                                .to_path_buf(),
-                        );
-                        entry.files.push(DataFile {
-                            path: p.rel_path,
-                            rows: p.rows,
-                        });
-                    }
+                    // Flushed below, while the identity map is built.
+                    appended.extend(parts.into_values().map(|p| (table, p)));
                 }
                 TableImport::Buffer { batches } => {
                     let stored = match self.base.table(table) {
@@ -299,16 +288,44 @@ impl<'s> Import<'s> {
             }
             out.insert(table, stats);
         }
-        // The map's activity keys: those the last map learnt plus this import's, so old
-        // activities are not read again (a workspace without a map yet is scanned once).
-        let mut keys = match self.base.tables.get(crate::identity::IDENTITY_MAP) {
-            Some(_) if !self.rescan => {
-                ActivityKeys::of_map(&crate::identity::load(&root, &self.base)?)
+        // The identity map is built from the entity tables as now merged and the activity
+        // keys (those the last map learnt plus this import's, so old activities are not read
+        // again; a workspace without a map yet is scanned once), on a thread of its own while
+        // this one flushes the appended Parquet files.
+        let entities = next.clone();
+        let (base, rescan, collector) = (&self.base, self.rescan, self.keys.take());
+        let map = std::thread::scope(|s| -> Result<_, StoreError> {
+            let builder = s.spawn(|| -> Result<_, StoreError> {
+                let mut keys = match base.tables.get(crate::identity::IDENTITY_MAP) {
+                    Some(_) if !rescan => {
+                        ActivityKeys::of_map(&crate::identity::load(&root, base)?)
+                    }
+                    _ => crate::identity::scan_activities(&root, base)?,
+                };
+                if let Some(collector) = collector {
+                    keys.merge(collector.finish()?);
+                }
+                crate::identity::build(&root, &entities, config, keys)
+            });
+            for (table, p) in appended {
+                let file = p.writer.into_inner()?;
+                let path = root.join(&p.rel_path);
+                file.sync_all().map_err(|source| StoreError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                dirs.insert(path.parent().expect("file in a folder").to_path_buf());
+                next.tables
+                    .entry(table.name().to_string())
+                    .or_default()
+                    .files
+                    .push(DataFile {
+                        path: p.rel_path,
+                        rows: p.rows,
+                    });
             }
-            _ => crate::identity::scan_activities(&root, &self.base)?,
-        };
-        keys.merge(std::mem::take(&mut self.keys));
-        let map = crate::identity::build(&root, &next, config, keys)?;
+            builder.join().expect("identity map builder panicked")
+        })?;
         let (file, path) = crate::identity::write(&root, self.generation, &map)?;
         self.written.push(path.clone());
         dirs.insert(path.parent().expect("folder").to_path_buf());
@@ -337,6 +354,36 @@ impl Drop for Import<'_> {
                 let _ = fs::remove_file(p);
             }
         }
+    }
+}
+
+/// A thread that gathers [`ActivityKeys`] from the batches sent to it.
+struct KeyCollector {
+    tx: std::sync::mpsc::SyncSender<RecordBatch>,
+    handle: std::thread::JoinHandle<Result<ActivityKeys, StoreError>>,
+}
+
+impl KeyCollector {
+    fn spawn() -> KeyCollector {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(8);
+        let handle = std::thread::spawn(move || {
+            let mut keys = ActivityKeys::default();
+            for batch in rx {
+                keys.collect(&batch)?;
+            }
+            Ok(keys)
+        });
+        KeyCollector { tx, handle }
+    }
+
+    /// Hands a batch over; a failed collector reports its error at [`KeyCollector::finish`].
+    fn send(&self, batch: RecordBatch) {
+        let _ = self.tx.send(batch);
+    }
+
+    fn finish(self) -> Result<ActivityKeys, StoreError> {
+        drop(self.tx);
+        self.handle.join().expect("key collector panicked")
     }
 }
 
