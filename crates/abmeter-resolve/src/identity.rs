@@ -164,8 +164,9 @@ pub struct ContactEntry {
     /// The contact's own account by rules 2 (its account_id), 3 (its email's domain) or 4
     /// (its company name).
     pub verdict: Verdict,
-    pub seniority: Box<str>,
-    pub department: Box<str>,
+    /// One of SPEC §4's levels and departments (static: a map holds 100,000s of contacts).
+    pub seniority: &'static str,
+    pub department: &'static str,
     pub persona: Option<Box<str>>,
     /// The contact's email and company as stored, for the report.
     pub email: Option<Box<str>>,
@@ -328,8 +329,8 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
             boxed(&c.id),
             ContactEntry {
                 verdict,
-                seniority: boxed(seniority),
-                department: boxed(department),
+                seniority,
+                department,
                 persona: persona.as_deref().map(boxed),
                 email: non_empty(&c.email).map(|e| boxed(&e.to_lowercase())),
                 company: non_empty(&c.company).map(boxed),

@@ -9,8 +9,10 @@
 //! that holds it), `network` (an indexed ip_ranges network and its type) and `warning` (an
 //! ip_ranges row skipped, and why).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use abmeter_model::config::{DEPARTMENTS, SENIORITIES};
 use arrow::array::{
     Array, ArrayRef, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
     TimestampMicrosecondBuilder, UInt8Array, UInt8Builder, UInt32Array, UInt32Builder,
@@ -154,8 +156,8 @@ impl IdentityMap {
                 Row::new("contact", id)
                     .set("contact_id", Some(id))
                     .verdict(&c.verdict)
-                    .set("seniority", Some(&c.seniority))
-                    .set("department", Some(&c.department))
+                    .set("seniority", Some(c.seniority))
+                    .set("department", Some(c.department))
                     .set("persona", c.persona.as_deref())
                     .set("email", c.email.as_deref())
                     .set("company", c.company.as_deref())
@@ -226,9 +228,25 @@ impl IdentityMap {
     /// ignored, so a newer writer's additions do not break an older reader.
     pub fn from_record_batches(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
         let mut map = IdentityMap::default();
-        let mut networks_by_name: std::collections::HashMap<String, u32> = Default::default();
+        let mut networks_by_name: HashMap<String, u32> = Default::default();
         let mut ip_rows: Vec<(Box<str>, Option<String>)> = Vec::new();
         let mut several: crate::identity::Map<Vec<Box<str>>> = Default::default();
+        // Size the tables once: growing them row by row is most of the load time.
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for batch in batches {
+            for k in string_column(batch, "kind")?.iter().flatten() {
+                *counts.entry(k.to_string()).or_default() += 1;
+            }
+        }
+        let n = |k: &str| counts.get(k).copied().unwrap_or(0);
+        map.accounts.reserve(n("account"));
+        map.contacts.reserve(n("contact"));
+        map.emails.reserve(n("email"));
+        map.visitors.reserve(n("visitor"));
+        map.ips.reserve(n("ip"));
+        map.domains.reserve(n("domain"));
+        map.identifications.reserve(n("identification"));
+        ip_rows.reserve(n("ip"));
         for batch in batches {
             let text: Vec<&StringArray> = TEXT_COLUMNS
                 .iter()
@@ -272,8 +290,8 @@ impl IdentityMap {
                             key,
                             ContactEntry {
                                 verdict: verdict(),
-                                seniority: boxed("seniority").unwrap_or_else(|| "unknown".into()),
-                                department: boxed("department").unwrap_or_else(|| "unknown".into()),
+                                seniority: known(&SENIORITIES, get("seniority", i)),
+                                department: known(&DEPARTMENTS, get("department", i)),
                                 persona: boxed("persona"),
                                 email: boxed("email"),
                                 company: boxed("company"),
@@ -331,6 +349,14 @@ impl IdentityMap {
         }
         Ok(map)
     }
+}
+
+/// The static name in `list` equal to `value`; `unknown` for anything else.
+fn known(list: &[&'static str], value: Option<&str>) -> &'static str {
+    value
+        .and_then(|v| list.iter().find(|s| **s == v))
+        .copied()
+        .unwrap_or("unknown")
 }
 
 fn string_column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b StringArray, String> {

@@ -151,7 +151,7 @@ impl Resolver {
             account.append_option(r.account_id);
             rule.append_option(r.rule.map(i32::from));
             let (sen, dep, per) = match r.contact {
-                Some(c) => (&*c.seniority, &*c.department, c.persona.as_deref()),
+                Some(c) => (c.seniority, c.department, c.persona.as_deref()),
                 None => ("unknown", "unknown", None),
             };
             seniority.append_value(sen);
