@@ -248,27 +248,23 @@ impl TableReader {
         let row = chunk.rows[*next_row];
         *next_row += 1;
         let line = row.line;
-        let fields = chunk.fields(row);
         *rows_read += 1;
-        let raw = || raw_csv(&fields);
-        if fields.len() != header.len() {
+        let chunk = &*chunk;
+        let raw = || raw_csv(&chunk.fields(row));
+        if row.len != header.len() {
             let err = CellError {
                 field: None,
                 value: None,
-                message: format!(
-                    "has {} fields, the header has {}",
-                    fields.len(),
-                    header.len()
-                ),
+                message: format!("has {} fields, the header has {}", row.len, header.len()),
             };
             let raw = raw();
             reject(line, err, None, raw);
             return Ok(true);
         }
-        let cells = match chunk.row_text(row) {
-            Ok(cells) => cells,
+        let text = match chunk.row_text(row) {
+            Ok(text) => text,
             Err(c) => {
-                let bytes = fields[c];
+                let bytes = chunk.fields(row)[c];
                 let err = CellError {
                     field: field_cols.iter().position(|fc| *fc == Some(c)),
                     value: Some(String::from_utf8_lossy(bytes).into_owned()),
@@ -286,17 +282,18 @@ impl TableReader {
         let extra: Vec<(&str, Value)> = if assembler.table().keeps_unknown_columns() {
             extra_cols
                 .iter()
-                .filter(|(_, c)| !cells[*c].trim().is_empty())
-                .map(|(n, c)| (n.as_str(), Value::String(cells[*c].trim().to_string())))
+                .map(|(n, c)| (n.as_str(), chunk.cell(text, row, *c).trim()))
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(n, v)| (n, Value::String(v.to_string())))
                 .collect()
         } else {
             Vec::new()
         };
         let fc = &*field_cols;
-        let result = assembler.push_row(line, |i| fc[i].map(|c| cells[c]), &extra);
+        let result = assembler.push_row(line, |i| fc[i].map(|c| chunk.cell(text, row, c)), &extra);
         if let Err(err) = result {
             let col = err.field.and_then(|i| fc[i]).map(|c| c + 1);
-            let raw = raw_csv(&fields);
+            let raw = raw();
             reject(line, err, col, raw);
         }
         Ok(true)
@@ -563,28 +560,32 @@ impl RecordChunk {
             .collect()
     }
 
-    /// The row's cells as text, checked as UTF-8 in one pass over the row; on failure, the
-    /// column (0-based) of the first invalid cell.
-    fn row_text(&self, row: RowRef) -> Result<Vec<&str>, usize> {
+    /// The row's bytes as text, checked as UTF-8 in one pass; on failure, the column
+    /// (0-based) of the first invalid cell.
+    fn row_text(&self, row: RowRef) -> Result<&str, usize> {
         if row.len == 0 {
-            return Ok(Vec::new());
+            return Ok("");
         }
         let (lo, hi) = (self.start(row.first), self.ends[row.first + row.len - 1]);
-        let whole = std::str::from_utf8(&self.data[lo..hi]);
-        let mut cells = Vec::with_capacity(row.len);
-        for (c, f) in (row.first..row.first + row.len).enumerate() {
-            let (a, b) = (self.start(f) - lo, self.ends[f] - lo);
-            // A field boundary inside a multi-byte character means the cells on either side
-            // are invalid on their own, even when their bytes join into a valid character.
-            match &whole {
-                Ok(s) if s.is_char_boundary(a) && s.is_char_boundary(b) => cells.push(&s[a..b]),
-                _ => match std::str::from_utf8(&self.data[lo + a..lo + b]) {
-                    Ok(cell) => cells.push(cell),
-                    Err(_) => return Err(c),
-                },
+        // A field boundary inside a multi-byte character means the cells on either side are
+        // invalid on their own, even when their bytes join into a valid character.
+        match std::str::from_utf8(&self.data[lo..hi]) {
+            Ok(s)
+                if (row.first..row.first + row.len)
+                    .all(|f| s.is_char_boundary(self.start(f) - lo)) =>
+            {
+                Ok(s)
             }
+            _ => Err((row.first..row.first + row.len)
+                .position(|f| std::str::from_utf8(&self.data[self.start(f)..self.ends[f]]).is_err())
+                .unwrap_or(0)),
         }
-        Ok(cells)
+    }
+
+    /// Cell `c` of a row whose text `row_text` returned.
+    fn cell<'t>(&self, text: &'t str, row: RowRef, c: usize) -> &'t str {
+        let lo = self.start(row.first);
+        &text[self.start(row.first + c) - lo..self.ends[row.first + c] - lo]
     }
 }
 

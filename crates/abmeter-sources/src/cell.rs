@@ -1,6 +1,7 @@
 //! Parsing one text cell into a typed value. Each parser returns the reason a value is
 //! refused, written for the person who has to fix the file.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
@@ -127,7 +128,7 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 /// An email address, lower case: one `@`, text on both sides, a dot in the domain.
-pub fn parse_email(s: &str) -> Result<String, String> {
+pub fn parse_email(s: &str) -> Result<Cow<'_, str>, String> {
     let mut parts = s.split('@');
     let (local, domain) = (parts.next().unwrap_or(""), parts.next());
     match domain {
@@ -139,10 +140,21 @@ pub fn parse_email(s: &str) -> Result<String, String> {
                 && !d.ends_with('.')
                 && !s.contains(char::is_whitespace) =>
         {
-            Ok(s.to_lowercase())
+            // Most addresses are lower case already: no copy for them.
+            Ok(if s.chars().any(char::is_uppercase) {
+                Cow::Owned(s.to_lowercase())
+            } else {
+                Cow::Borrowed(s)
+            })
         }
         _ => Err("is not an email address (expected name@domain)".into()),
     }
+}
+
+/// A dotted IPv4 address as `parse_ip` would write it: Rust's parser refuses leading zeros,
+/// so any address made of digits and dots that parses is already canonical.
+pub fn is_canonical_ipv4(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit() || b == b'.') && s.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 pub fn parse_ip(s: &str) -> Result<String, String> {
@@ -263,6 +275,10 @@ mod tests {
         assert!(parse_email("jane@").is_err());
         assert!(parse_email("a@b@c.com").is_err());
         assert_eq!(parse_ip("::ffff:10.0.0.1").unwrap(), "::ffff:10.0.0.1");
+        assert!(is_canonical_ipv4("203.0.113.7"));
+        assert!(!is_canonical_ipv4("203.0.113.07"));
+        assert!(!is_canonical_ipv4("::ffff:203.0.113.7"));
+        assert_eq!(parse_ip("203.0.113.7").unwrap(), "203.0.113.7");
         assert_eq!(parse_network("203.0.113.7/24").unwrap(), "203.0.113.0/24");
         assert_eq!(
             parse_network("10.0.0.1 - 10.0.0.9").unwrap(),

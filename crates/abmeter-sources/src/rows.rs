@@ -3,6 +3,7 @@
 //! A row is parsed cell by cell into scratch values first and appended to the column
 //! builders only when every cell and the row-level rules pass, so a bad row leaves no trace.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -207,8 +208,18 @@ impl RowAssembler {
     fn parse_cell(&self, kind: FieldKind, s: &str) -> Result<Parsed, String> {
         Ok(match kind {
             FieldKind::Text => Parsed::Text,
-            FieldKind::Email => Parsed::Owned(cell::parse_email(s)?),
-            FieldKind::Ip => Parsed::Owned(cell::parse_ip(s)?),
+            // Most cells are already in canonical form: keep their text, copy only the others.
+            FieldKind::Email => match cell::parse_email(s)? {
+                Cow::Borrowed(_) => Parsed::Text,
+                Cow::Owned(e) => Parsed::Owned(e),
+            },
+            FieldKind::Ip => {
+                if cell::is_canonical_ipv4(s) {
+                    Parsed::Text
+                } else {
+                    Parsed::Owned(cell::parse_ip(s)?)
+                }
+            }
             FieldKind::Domains => Parsed::Owned(parse_domains(s)?),
             FieldKind::Int => Parsed::I64(cell::parse_int(s)?),
             FieldKind::Count => Parsed::I64(cell::parse_count(s)?),

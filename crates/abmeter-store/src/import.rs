@@ -91,6 +91,8 @@ pub struct Import<'s> {
     keys: Option<KeyCollector>,
     /// Read every stored activity for the identity map instead of trusting the last map.
     rescan: bool,
+    /// Rows the caller expects per fact table (a hint: sizes the id set once).
+    expected_rows: BTreeMap<Table, usize>,
 }
 
 fn writer_properties() -> WriterProperties {
@@ -120,7 +122,14 @@ impl<'s> Import<'s> {
             committed: false,
             keys: None,
             rescan: false,
+            expected_rows: BTreeMap::new(),
         })
+    }
+
+    /// Says about how many rows of `table` will come, before the first: the id set of a fact
+    /// table is sized once instead of growing (and rehashing) as rows arrive.
+    pub fn expect_rows(&mut self, table: Table, rows: usize) {
+        *self.expected_rows.entry(table).or_default() += rows;
     }
 
     /// Makes the commit rebuild the identity map from all stored activities.
@@ -134,6 +143,8 @@ impl<'s> Import<'s> {
             let state = match table.merge() {
                 Merge::AppendNewIds => {
                     let mut ids = IdSet::new();
+                    ids.seen
+                        .reserve(self.expected_rows.get(&table).copied().unwrap_or(0));
                     if let Some(files) = self.base.table(table) {
                         for b in read_parquet_files(self.store.root(), files, Some(&[0]))? {
                             let col = b
