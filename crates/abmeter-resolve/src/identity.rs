@@ -636,13 +636,32 @@ impl IdentityMap {
     /// Resolves one activity (SPEC §3, first matching rule wins).
     pub fn resolve<'m>(&'m self, keys: ActivityKeys<'_>) -> Resolution<'m> {
         let email = keys.email.filter(|e| !e.is_empty());
-        // The contact: own contact id, else own email, else the stitched visitor.
-        let contact_id = self.contact_of(keys.contact_id, email).or_else(|| {
-            keys.anonymous_id
-                .and_then(|a| self.visitors.get(a))
-                .map(|v| &*v.contact_id)
+        // Emails are stored in lower case; an event newer than the build may not be.
+        let email_entry = email.and_then(|e| {
+            self.emails
+                .get(e)
+                .or_else(|| self.emails.get(e.to_lowercase().as_str()))
         });
-        let contact = contact_id.and_then(|c| self.contacts.get(c));
+        // The contact: own contact id, else own email, else the stitched visitor (one hash
+        // lookup per step: this runs for every row of every query).
+        let contact = match keys
+            .contact_id
+            .and_then(|id| self.contacts.get_key_value(id))
+        {
+            Some(hit) => Some(hit),
+            None => email_entry
+                .and_then(|e| e.contact_id.as_deref())
+                .or_else(|| {
+                    keys.anonymous_id
+                        .and_then(|a| self.visitors.get(a))
+                        .map(|v| &*v.contact_id)
+                })
+                .and_then(|c| self.contacts.get_key_value(c)),
+        };
+        let (contact_id, contact) = match contact {
+            Some((k, v)) => (Some(&**k), Some(v)),
+            None => (None, None),
+        };
         let found = |account_id: &'m str, rule| Resolution {
             contact_id,
             contact,
@@ -665,7 +684,7 @@ impl IdentityMap {
         }
         let mut reason = None;
         if let Some(e) = email {
-            match self.emails.get(e) {
+            match email_entry {
                 Some(EmailEntry {
                     verdict: Verdict::Account { account_id, .. },
                     ..

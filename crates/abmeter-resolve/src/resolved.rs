@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use abmeter_model::Config;
-use abmeter_model::config::ActivityType;
+use abmeter_model::config::{ActivityType, SENIORITIES};
 use arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Float64Builder, Int32Builder, StringBuilder,
     StructArray,
@@ -47,7 +47,8 @@ pub fn output_fields() -> Fields {
 pub struct Resolver {
     pub map: IdentityMap,
     catalogue: HashMap<String, ActivityType, ahash::RandomState>,
-    seniority_weights: HashMap<String, f64, ahash::RandomState>,
+    /// Weights in the order of [`SENIORITIES`].
+    seniority_weights: Vec<f64>,
     unknown_weight: f64,
     tier_weights: HashMap<Box<str>, f64, ahash::RandomState>,
 }
@@ -82,14 +83,16 @@ impl<'a> Strings<'a> {
 
 impl Resolver {
     pub fn new(map: IdentityMap, config: &Config) -> Resolver {
+        // Only accounts whose tier weighs other than 1 are listed.
         let tier_weights = map
             .accounts
             .iter()
             .map(|(id, tier)| (id.clone(), config.tier_weight(tier.as_deref())))
+            .filter(|(_, w)| *w != 1.0)
             .collect();
-        let seniority_weights = abmeter_model::config::SENIORITIES
+        let seniority_weights = SENIORITIES
             .iter()
-            .map(|s| (s.to_string(), config.seniority_weight(s)))
+            .map(|s| config.seniority_weight(s))
             .collect();
         Resolver {
             map,
@@ -170,15 +173,17 @@ impl Resolver {
             };
             let d = (!duration.is_null(i)).then(|| duration.value(i));
             let m = kind.map_or(0.0, |k| k.minutes_for(d));
-            let w_sen = self
-                .seniority_weights
-                .get(sen)
-                .copied()
-                .unwrap_or(self.unknown_weight);
-            let w_tier = r
-                .account_id
-                .and_then(|a| self.tier_weights.get(a).copied())
-                .unwrap_or(1.0);
+            let w_sen = SENIORITIES
+                .iter()
+                .position(|s| *s == sen)
+                .map_or(self.unknown_weight, |i| self.seniority_weights[i]);
+            // Without tier weights in the config every account weighs 1: skip the lookup.
+            let w_tier = match r.account_id {
+                Some(a) if !self.tier_weights.is_empty() => {
+                    self.tier_weights.get(a).copied().unwrap_or(1.0)
+                }
+                _ => 1.0,
+            };
             minutes.append_value(m);
             weighted.append_value(m * w_sen * w_tier);
         }
