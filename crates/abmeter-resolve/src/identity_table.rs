@@ -227,6 +227,17 @@ impl IdentityMap {
     /// Reads the map back from batches of [`schema`] (as stored). Rows of unknown kinds are
     /// ignored, so a newer writer's additions do not break an older reader.
     pub fn from_record_batches(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
+        Self::read(batches, true)
+    }
+
+    /// Reads only what resolving activities needs: no identifications, no contact emails or
+    /// company texts (those serve rebuilds and the report, which reads the table itself).
+    /// Every query that touches `resolved_activities` pays this load.
+    pub fn for_resolution(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
+        Self::read(batches, false)
+    }
+
+    fn read(batches: &[RecordBatch], whole: bool) -> Result<IdentityMap, String> {
         let mut map = IdentityMap::default();
         let mut networks_by_name: HashMap<String, u32> = Default::default();
         let mut ip_rows: Vec<(Box<str>, Option<String>)> = Vec::new();
@@ -293,8 +304,8 @@ impl IdentityMap {
                                 seniority: known(&SENIORITIES, get("seniority", i)),
                                 department: known(&DEPARTMENTS, get("department", i)),
                                 persona: boxed("persona"),
-                                email: boxed("email"),
-                                company: boxed("company"),
+                                email: if whole { boxed("email") } else { None },
+                                company: if whole { boxed("company") } else { None },
                                 company_reason: get("company_reason", i).and_then(Reason::parse),
                             },
                         );
@@ -328,6 +339,7 @@ impl IdentityMap {
                         });
                     }
                     "warning" => map.warnings.push(key.to_string()),
+                    "identification" if !whole => {}
                     "identification" => map.identifications.push(Identification {
                         anonymous_id: key.to_string(),
                         contact_id: get("contact_id", i).map(str::to_string),

@@ -292,13 +292,21 @@ pub fn write(
     ))
 }
 
-/// Reads the stored map of `manifest`; a workspace without one has an empty map.
+/// Reads the stored map of `manifest` whole; a workspace without one has an empty map.
 pub fn load(root: &Path, manifest: &Manifest) -> Result<IdentityMap, StoreError> {
-    let batches = match manifest.tables.get(IDENTITY_MAP) {
-        Some(files) => read_parquet_files(root, files, None)?,
-        None => Vec::new(),
-    };
-    IdentityMap::from_record_batches(&batches).map_err(|m| corrupt(&m))
+    IdentityMap::from_record_batches(&stored_batches(root, manifest)?).map_err(|m| corrupt(&m))
+}
+
+/// Reads what the `resolved_activities` view needs of the stored map.
+pub fn load_for_resolution(root: &Path, manifest: &Manifest) -> Result<IdentityMap, StoreError> {
+    IdentityMap::for_resolution(&stored_batches(root, manifest)?).map_err(|m| corrupt(&m))
+}
+
+fn stored_batches(root: &Path, manifest: &Manifest) -> Result<Vec<RecordBatch>, StoreError> {
+    match manifest.tables.get(IDENTITY_MAP) {
+        Some(files) => read_parquet_files(root, files, None),
+        None => Ok(Vec::new()),
+    }
 }
 
 fn corrupt(message: &str) -> StoreError {

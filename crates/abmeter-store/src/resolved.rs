@@ -112,7 +112,7 @@ impl ResolveUdf {
     fn resolver(&self) -> Result<&Resolver> {
         self.resolver
             .get_or_init(|| {
-                identity::load(&self.root, &self.manifest)
+                identity::load_for_resolution(&self.root, &self.manifest)
                     .map(|map| Resolver::new(map, &self.config))
                     .map_err(|e| e.to_string())
             })
