@@ -227,17 +227,31 @@ impl IdentityMap {
     /// Reads the map back from batches of [`schema`] (as stored). Rows of unknown kinds are
     /// ignored, so a newer writer's additions do not break an older reader.
     pub fn from_record_batches(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
-        Self::read(batches, true)
+        Self::read_in_parallel(batches, true)
     }
 
     /// Reads only what resolving activities needs: no identifications, no contact emails or
     /// company texts (those serve rebuilds and the report, which reads the table itself).
     /// Every query that touches `resolved_activities` pays this load.
     pub fn for_resolution(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
-        Self::read(batches, false)
+        Self::read_in_parallel(batches, false)
     }
 
-    fn read(batches: &[RecordBatch], whole: bool) -> Result<IdentityMap, String> {
+    /// Contacts and emails (the larger half) on one thread, every other kind on another.
+    fn read_in_parallel(batches: &[RecordBatch], whole: bool) -> Result<IdentityMap, String> {
+        let (people, rest) = std::thread::scope(|s| {
+            let people = s.spawn(|| Self::read(batches, whole, true));
+            let rest = Self::read(batches, whole, false);
+            (people.join().expect("identity map reader panicked"), rest)
+        });
+        let (people, mut map) = (people?, rest?);
+        map.contacts = people.contacts;
+        map.emails = people.emails;
+        Ok(map)
+    }
+
+    /// Reads the rows of contacts and emails (`people`), or of every other kind.
+    fn read(batches: &[RecordBatch], whole: bool, people: bool) -> Result<IdentityMap, String> {
         let mut map = IdentityMap::default();
         let mut networks_by_name: HashMap<String, u32> = Default::default();
         let mut ip_rows: Vec<(Box<str>, Option<String>)> = Vec::new();
@@ -246,7 +260,11 @@ impl IdentityMap {
         let mut counts: HashMap<String, usize> = HashMap::new();
         for batch in batches {
             for k in string_column(batch, "kind")?.iter().flatten() {
-                *counts.entry(k.to_string()).or_default() += 1;
+                if let Some(n) = counts.get_mut(k) {
+                    *n += 1;
+                } else {
+                    counts.insert(k.to_string(), 1);
+                }
             }
         }
         let n = |k: &str| counts.get(k).copied().unwrap_or(0);
@@ -271,6 +289,10 @@ impl IdentityMap {
             let at = typed::<TimestampMicrosecondArray>(batch, "identified_at")?;
             let seen = typed::<UInt32Array>(batch, "contacts_seen")?;
             for i in 0..batch.num_rows() {
+                let kind = get("kind", i).unwrap_or("");
+                if matches!(kind, "contact" | "email") != people {
+                    continue;
+                }
                 let key: Box<str> = get("key", i).unwrap_or_default().into();
                 let verdict = || match (get("account_id", i), rule.is_null(i)) {
                     (Some(a), false) => Verdict::Account {
@@ -284,7 +306,7 @@ impl IdentityMap {
                     ),
                 };
                 let boxed = |c: &str| get(c, i).map(Box::<str>::from);
-                match get("kind", i).unwrap_or("") {
+                match kind {
                     "account" => {
                         map.accounts.insert(key, boxed("tier"));
                     }
