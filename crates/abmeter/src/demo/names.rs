@@ -578,6 +578,23 @@ pub(crate) const UNRELATED_COMPANIES: &[&str] = &[
     "学生",
 ];
 
+/// The web domain of an unrelated small business (none of them is an account's).
+pub(crate) fn unrelated_domain(company: &str) -> Option<&'static str> {
+    Some(match company {
+        "Quokka Ventures" => "quokkaventures.com",
+        "Pebble Creek Bakery" => "pebblecreekbakery.com",
+        "Marigold Yoga Studio" => "marigoldyoga.com",
+        "Tin Roof Design" => "tinroofdesign.co.uk",
+        "Copperleaf Consulting" => "copperleaf-consulting.de",
+        "Bramble & Thistle" => "brambleandthistle.com",
+        "Little Fox Daycare" => "littlefoxdaycare.com",
+        "Sunny Side Cafe" => "sunnysidecafe.com.au",
+        "Blue Door Realty" => "bluedoorrealty.com",
+        "Hummingbird Events" => "hummingbird-events.com",
+        _ => return None,
+    })
+}
+
 pub(crate) const FREEMAIL: &[&str] = &[
     "gmail.com",
     "outlook.com",

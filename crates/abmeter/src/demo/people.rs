@@ -206,9 +206,21 @@ fn make_person<R: Rng>(
     let fill_roles = !title.is_empty() && chance(rng, 0.70);
     let persona = persona_for(rng, department, seniority);
 
+    // A lead from a small business the CRM does not know: about a third write from the
+    // business's own domain, which no account has (the report's unmatched domains), the rest
+    // from free mail.
+    let other_company =
+        (kind == Kind::FreemailOther).then(|| *pick(rng, names::UNRELATED_COMPANIES));
+    let other_domain = other_company
+        .and_then(names::unrelated_domain)
+        .filter(|_| chance(rng, 0.35));
+
     // Email.
     let local = local_part(rng, lang, &first_a, &last_a);
     let domain: String = match kind {
+        Kind::FreemailOther if other_domain.is_some() => {
+            other_domain.map(str::to_string).unwrap_or_default()
+        }
         Kind::Member => {
             let d = if a.domains.len() > 1 && chance(rng, 0.2) {
                 &a.domains[1]
@@ -246,7 +258,7 @@ fn make_person<R: Rng>(
     let company = match kind {
         Kind::Member => String::new(),
         Kind::DomainLead | Kind::FreemailMatch => variant_name(rng, a),
-        Kind::FreemailOther => (*pick(rng, names::UNRELATED_COMPANIES)).to_string(),
+        Kind::FreemailOther => other_company.unwrap_or_default().to_string(),
     };
 
     // Lifecycle.
