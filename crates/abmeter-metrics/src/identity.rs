@@ -5,13 +5,12 @@
 
 use abmeter_model::report::{Column, ColumnKind, Report};
 use abmeter_resolve::identity::Reason;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
 use abmeter_store::StoreError;
+
+use crate::batches_to_report;
 
 /// The rules of SPEC §3, by number.
 pub const RULES: [(i64, &str); 5] = [
@@ -188,48 +187,10 @@ pub async fn report(ctx: &SessionContext, full: bool) -> Result<Report, StoreErr
     Ok(r)
 }
 
-/// Runs `sql` and returns its rows as JSON values: integers as i64, text as strings.
+/// Runs `sql` and returns its rows as JSON values (the same conversion every report uses).
 async fn rows(ctx: &SessionContext, sql: &str) -> Result<Vec<Vec<Value>>, StoreError> {
-    let batches: Vec<RecordBatch> = ctx.sql(sql).await?.collect().await?;
-    let mut out = Vec::new();
-    for b in &batches {
-        let cols: Vec<Vec<Value>> = b
-            .columns()
-            .iter()
-            .map(|c| -> Result<Vec<Value>, StoreError> {
-                Ok(match c.data_type() {
-                    t if t.is_integer() => {
-                        let c = cast(c, &DataType::Int64)?;
-                        let c = c.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-                        (0..c.len())
-                            .map(|i| {
-                                if c.is_null(i) {
-                                    Value::Null
-                                } else {
-                                    json!(c.value(i))
-                                }
-                            })
-                            .collect()
-                    }
-                    _ => {
-                        let c = cast(c, &DataType::Utf8)?;
-                        let c = c.as_string::<i32>();
-                        (0..c.len())
-                            .map(|i| {
-                                if c.is_null(i) {
-                                    Value::Null
-                                } else {
-                                    json!(c.value(i))
-                                }
-                            })
-                            .collect()
-                    }
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        for i in 0..b.num_rows() {
-            out.push(cols.iter().map(|c| c[i].clone()).collect());
-        }
-    }
-    Ok(out)
+    let df = ctx.sql(sql).await?;
+    let schema = df.schema().as_arrow().clone();
+    let batches = df.collect().await?;
+    Ok(batches_to_report("rows", Map::new(), &schema, &batches)?.rows)
 }

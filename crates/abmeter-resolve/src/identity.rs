@@ -598,13 +598,6 @@ impl IdentityMap {
         entry.contact_id.as_deref()
     }
 
-    fn email_entry_verdict(&self, email: &str) -> Verdict {
-        match self.emails.get(email) {
-            Some(e) => e.verdict.clone(),
-            None => email_verdict(&self.domains, &email.to_lowercase()).1,
-        }
-    }
-
     fn ip_network(&self, ip: &str) -> Option<&NetworkEntry> {
         let idx = match self.ips.get(ip) {
             Some(hit) => *hit,
@@ -693,7 +686,7 @@ impl IdentityMap {
                     verdict: Verdict::Unmatched(r),
                     ..
                 }) => reason = Some(*r),
-                None => match self.email_entry_verdict(e) {
+                None => match email_verdict(&self.domains, &e.to_lowercase()).1 {
                     // Not in the map (an event newer than the build): look the domain up.
                     Verdict::Account { account_id, .. } => {
                         let (k, _) = self
