@@ -1,6 +1,8 @@
 //! Outputs: one `Report` rendered as a terminal table, JSON (SPEC §9 shape) or CSV.
 //! Renderers never compute: they print what the metric returned.
 
+pub mod webhook;
+
 use std::io::{self, Write};
 use std::str::FromStr;
 
