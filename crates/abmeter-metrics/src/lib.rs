@@ -1,9 +1,16 @@
-//! Metrics: one module per area of SPEC, each returning a `Report`. Later issues add
-//! engagement, heatmap, trend, MQA, alerts, channels, pipeline, attribution and the rest;
-//! today it holds the free-form `sql` report and the Arrow → `Report` conversion they share.
+//! Metrics: one module per area of SPEC, each returning a `Report`: identity resolution
+//! (§3), engagement, heatmap, trend, MQA, alerts and timeline (§4), and the free-form `sql`
+//! report. Later issues add channels, pipeline, attribution and the rest.
 
+pub mod alerts;
+pub mod engagement;
+pub mod heatmap;
 pub mod identity;
+pub mod mqa;
+pub mod scope;
 pub mod sql;
+pub mod timeline;
 pub mod to_report;
+pub mod trend;
 
 pub use to_report::batches_to_report;

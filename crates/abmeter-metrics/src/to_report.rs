@@ -69,3 +69,16 @@ fn column_kind(dt: &DataType) -> ColumnKind {
         _ => ColumnKind::Text,
     }
 }
+
+/// Runs one of our own queries and returns its rows as report `name`.
+pub async fn query_report(
+    ctx: &datafusion::execution::context::SessionContext,
+    name: &str,
+    params: Map<String, Value>,
+    sql: &str,
+) -> Result<Report, abmeter_store::StoreError> {
+    let df = ctx.sql(sql).await?;
+    let schema = df.schema().as_arrow().clone();
+    let batches = df.collect().await?;
+    Ok(batches_to_report(name, params, &schema, &batches)?)
+}

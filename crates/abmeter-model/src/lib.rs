@@ -4,9 +4,11 @@
 
 pub mod config;
 pub mod domain;
+pub mod period;
 pub mod report;
 pub mod table;
 
 pub use config::{Config, ConfigError};
+pub use period::{Granularity, Period};
 pub use report::Report;
 pub use table::{FieldKind, FieldSpec, Merge, Table};

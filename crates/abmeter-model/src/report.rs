@@ -21,6 +21,32 @@ pub struct Column {
     pub kind: ColumnKind,
 }
 
+impl Column {
+    pub fn new(name: impl Into<String>, kind: ColumnKind) -> Column {
+        Column {
+            name: name.into(),
+            kind,
+        }
+    }
+}
+
+/// How a terminal should draw a report besides its table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    /// Only the table.
+    Table,
+    /// A grid: one row per value of `row`, one column per value of `column` (in the order
+    /// given), each cell shaded by `value` (the heatmap).
+    Grid {
+        row: String,
+        column: String,
+        columns: Vec<String>,
+        value: String,
+    },
+    /// A sparkline of `value` over the rows, in row order (the EKG trend).
+    Sparkline { value: String },
+}
+
 /// A named table of results with the parameters that produced it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -29,6 +55,10 @@ pub struct Report {
     pub columns: Vec<Column>,
     /// One `Vec` per row, cells in column order; `Value::Null` for null.
     pub rows: Vec<Vec<Value>>,
+    /// Further top-level JSON fields beside `rows` (a heatmap's `coverage`, a timeline's
+    /// per-day `series`), printed after the table on a terminal.
+    pub extra: Map<String, Value>,
+    pub view: View,
 }
 
 impl Report {
@@ -38,7 +68,14 @@ impl Report {
             params,
             columns,
             rows: Vec::new(),
+            extra: Map::new(),
+            view: View::Table,
         }
+    }
+
+    /// The index of column `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
     }
 
     /// The SPEC §9 JSON object: `{"report": NAME, "params": {...}, "rows": [{col: value}]}`.
@@ -60,6 +97,9 @@ impl Report {
         out.insert("report".into(), Value::String(self.name.clone()));
         out.insert("params".into(), Value::Object(self.params.clone()));
         out.insert("rows".into(), Value::Array(rows));
+        for (k, v) in &self.extra {
+            out.insert(k.clone(), v.clone());
+        }
         Value::Object(out)
     }
 }

@@ -1,12 +1,13 @@
 //! Outputs: one `Report` rendered as a terminal table, JSON (SPEC §9 shape) or CSV.
 //! Renderers never compute: they print what the metric returned.
 
+pub mod charts;
 pub mod webhook;
 
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use abmeter_model::report::{ColumnKind, Report};
+use abmeter_model::report::{ColumnKind, Report, View};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::Value;
 
@@ -84,7 +85,60 @@ pub fn render_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "{} row{}",
         report.rows.len(),
         if report.rows.len() == 1 { "" } else { "s" }
-    )
+    )?;
+    match &report.view {
+        View::Table => {}
+        View::Grid {
+            row,
+            column,
+            columns,
+            value,
+        } => charts::render_grid(
+            report,
+            row,
+            column,
+            columns,
+            value,
+            charts::use_color(),
+            out,
+        )?,
+        View::Sparkline { value } => charts::render_sparkline(report, value, out)?,
+    }
+    render_extra(report, out)
+}
+
+/// The report's extra fields after its table: scalars as `name: value`, lists of objects as
+/// small tables.
+fn render_extra(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for (name, value) in &report.extra {
+        match value {
+            Value::Array(items) if items.is_empty() => writeln!(out, "{name}: none")?,
+            Value::Array(items) if items.iter().all(Value::is_object) => {
+                let keys: Vec<String> = items[0]
+                    .as_object()
+                    .map(|o| o.keys().cloned().collect())
+                    .unwrap_or_default();
+                let mut t = Table::new();
+                t.load_preset(UTF8_FULL_CONDENSED)
+                    .set_content_arrangement(ContentArrangement::Dynamic);
+                t.set_header(keys.iter().map(Cell::new));
+                for item in items {
+                    t.add_row(keys.iter().map(|k| {
+                        let v = &item[k.as_str()];
+                        let cell = Cell::new(display_cell(ColumnKind::Json, v));
+                        if v.is_number() {
+                            cell.set_alignment(CellAlignment::Right)
+                        } else {
+                            cell
+                        }
+                    }));
+                }
+                writeln!(out, "{name}:\n{t}")?;
+            }
+            other => writeln!(out, "{name}: {}", display_cell(ColumnKind::Json, other))?,
+        }
+    }
+    Ok(())
 }
 
 /// Tables round for display (SPEC §0): numbers to two decimals, thousands grouped.
@@ -101,6 +155,18 @@ pub fn display_cell(kind: ColumnKind, v: &Value) -> String {
             }
             _ => n.to_string(),
         },
+        // Lists of objects (an alert's top contacts) read as their names.
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Object(o) => ["name", "type", "label", "id"]
+                    .iter()
+                    .find_map(|k| o.get(*k).filter(|v| !v.is_null()))
+                    .map_or_else(|| item.to_string(), |v| display_cell(kind, v)),
+                other => display_cell(kind, other),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }

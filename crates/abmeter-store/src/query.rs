@@ -17,7 +17,7 @@ use abmeter_resolve::identity_table;
 
 use crate::identity::IDENTITY_MAP;
 use crate::manifest::DataFile;
-use crate::{Store, StoreError, resolved};
+use crate::{Store, StoreError, cube, resolved};
 
 impl Store {
     /// A query context with every canonical table registered under its SPEC name, plus the
@@ -42,13 +42,19 @@ impl Store {
             .map(|t| t.files.as_slice())
             .unwrap_or(&[]);
         self.register_files(&ctx, IDENTITY_MAP, identity_table::schema(), files)?;
-        resolved::register(&ctx, self.root().to_path_buf(), manifest, abm_config)?;
+        resolved::register(
+            &ctx,
+            self.root().to_path_buf(),
+            manifest.clone(),
+            abm_config.clone(),
+        )?;
         resolved::register_view(&ctx).await?;
+        cube::register(self, &ctx, &manifest, &abm_config).await?;
         Ok(ctx)
     }
 
     /// Registers the Parquet `files` as table `name` (an empty table when there are none).
-    fn register_files(
+    pub(crate) fn register_files(
         &self,
         ctx: &SessionContext,
         name: &str,

@@ -43,6 +43,78 @@ pub enum Command {
         #[arg(long, default_value = "table")]
         format: Format,
     },
+    /// Engagement per account (or --by any dimensions) in a period, against the previous one.
+    Engagement {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026-W39.
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        /// Group by these dimensions: account (default), region, industry, tier, country,
+        /// owner, is_target, department, seniority, persona, type, source, channel, campaign.
+        #[arg(long, value_name = "DIM[,DIM]")]
+        by: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// An account's activities in time order, with the per-day series.
+    Timeline {
+        #[arg(long)]
+        account: String,
+        /// First day shown (default: 89 days before --to).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day shown (default: --at, else today).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Departments × seniority of an account or segment, against the ideal heatmap.
+    Heatmap {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// A period instead of the default window (the trailing mqa.window_days to --at).
+        #[arg(long)]
+        period: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Weekly weighted minutes with the 8-week trailing baseline (the EKG).
+    Trend {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Weeks shown, ending with the week of --at.
+        #[arg(long, default_value_t = 12)]
+        weeks: u32,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Marketing-qualified accounts at --at, ranked.
+    Mqa {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Surge and decline alerts for the week of --at (and --weeks before it).
+    Alerts {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// Weeks judged, ending with the week of --at.
+        #[arg(long, default_value_t = 1)]
+        weeks: u32,
+        /// POST each alert not sent before to alerts.webhook_url.
+        #[arg(long)]
+        send: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Print the SQL that computes a metric (engagement, cube, heatmap, trend, mqa, alerts,
+    /// timeline).
+    Explain { metric: String },
     /// Run one read-only SQL statement over the workspace's tables.
     Sql {
         /// The statement, e.g. "SELECT type, count(*) FROM activities GROUP BY type".
@@ -50,6 +122,27 @@ pub enum Command {
         #[arg(long, default_value = "table")]
         format: Format,
     },
+}
+
+/// The date and the accounts a report covers.
+#[derive(Debug, Args, Clone)]
+pub struct ScopeArgs {
+    /// The report date (default: today, UTC).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
+    /// Only this account.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Only rows where DIM=VALUE (e.g. industry=Software); repeat for several.
+    #[arg(long, value_name = "DIM=VALUE")]
+    pub segment: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct OutputArgs {
+    /// table, json or csv.
+    #[arg(long, default_value = "table")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! One module per command; `run` dispatches.
 
+mod alerts_send;
 mod demo;
+mod engagement;
 mod import;
 mod init;
 mod resolve;
@@ -26,6 +28,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&workspace("abmeter-demo"), &args),
         Command::Resolve { report, format } => resolve::run(&workspace("."), report, format),
         Command::Sql { query, format } => sql::run(&workspace("."), &query, format),
+        c @ (Command::Engagement { .. }
+        | Command::Timeline { .. }
+        | Command::Heatmap { .. }
+        | Command::Trend { .. }
+        | Command::Mqa { .. }
+        | Command::Alerts { .. }
+        | Command::Explain { .. }) => engagement::run(&workspace("."), c),
     }
 }
 

@@ -1,0 +1,429 @@
+//! The daily engagement cube (ARCHITECTURE "Performance design"): resolved activities summed
+//! per account × day × contact × type, with the contact's department, seniority and persona,
+//! minutes, weighted minutes and the activity count. Engagement, heatmaps, trends, MQAs and
+//! alerts read it instead of resolving millions of raw events on every query.
+//!
+//! The contact is part of the grain, so distinct engaged contacts stay exact over any period
+//! (a count of contacts per cell would not add up across days).
+//!
+//! **A cache, never a source of truth.** Queries see one relation, `engagement_cube`: the
+//! stored cube when it matches the workspace, else a view computing the same rows live from
+//! `resolved_activities` ([`CUBE_SQL`]), so a stale or missing cube only costs time.
+//! [`Store::refresh_cube`] rebuilds it, one Parquet file per activity month, and records
+//! what it was built from in `cube/cube.json` (replaced atomically): the activity files of
+//! each month, the identity map's files and the configuration that weighs minutes. A month
+//! whose activity files changed is rebuilt alone; a new identity map or a changed catalogue
+//! or weight rebuilds every month.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use abmeter_model::{Config, Table};
+use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{
+    SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
+};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef};
+use datafusion::execution::context::SessionContext;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use crate::identity::IDENTITY_MAP;
+use crate::manifest::{DataFile, Manifest, sync_dir};
+use crate::{Store, StoreError};
+
+/// The relation every engagement report reads.
+pub const CUBE_TABLE: &str = "engagement_cube";
+const CUBE_DIR: &str = "cube";
+const INDEX_FILE: &str = "cube.json";
+const LOCK_FILE: &str = ".cube.lock";
+const FORMAT: u32 = 1;
+
+/// The cube's definition over `resolved_activities`. Department, seniority and persona are
+/// the contact's (the same on every row of one contact; `unknown` without one), so they ride
+/// along with `max` instead of widening the grouping key.
+pub const CUBE_SQL: &str = "SELECT resolved_account_id AS account_id,
+       CAST(timestamp AS DATE) AS day,
+       resolved_contact_id AS contact_id,
+       type,
+       max(department) AS department,
+       max(seniority) AS seniority,
+       max(persona) AS persona,
+       sum(minutes) AS minutes,
+       sum(weighted_minutes) AS weighted_minutes,
+       count(*) AS activities
+FROM resolved_activities
+WHERE resolved_account_id IS NOT NULL
+GROUP BY resolved_account_id, CAST(timestamp AS DATE), resolved_contact_id, type";
+
+/// The cube's columns, as stored and as the live view returns them.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("account_id", DataType::Utf8, true),
+        Field::new("day", DataType::Date32, true),
+        Field::new("contact_id", DataType::Utf8, true),
+        Field::new("type", DataType::Utf8, true),
+        Field::new("department", DataType::Utf8, true),
+        Field::new("seniority", DataType::Utf8, true),
+        Field::new("persona", DataType::Utf8, true),
+        Field::new("minutes", DataType::Float64, true),
+        Field::new("weighted_minutes", DataType::Float64, true),
+        Field::new("activities", DataType::Int64, true),
+    ]))
+}
+
+/// What a cube was built from; any difference makes it (or a month of it) stale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Stamp {
+    format: u32,
+    /// The identity map's files: a new map can move any activity to another account.
+    identity: Vec<String>,
+    /// The configuration that turns activities into (weighted) minutes.
+    scoring: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct MonthEntry {
+    /// The activity files of the month the cube file was computed from.
+    activities: Vec<String>,
+    file: DataFile,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct CubeIndex {
+    stamp: Stamp,
+    /// `YYYY-MM` → the month's cube file.
+    months: BTreeMap<String, MonthEntry>,
+}
+
+/// What [`Store::refresh_cube`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refresh {
+    /// The cube already matched the workspace.
+    Fresh,
+    /// These months were rebuilt (`YYYY-MM`), with the cube rows written.
+    Rebuilt { months: Vec<String>, rows: u64 },
+    /// Another process is refreshing it; queries read the live view meanwhile.
+    Busy,
+}
+
+fn stamp(manifest: &Manifest, config: &Config) -> Stamp {
+    let identity = manifest
+        .tables
+        .get(IDENTITY_MAP)
+        .map(|t| t.files.iter().map(|f| f.path.clone()).collect())
+        .unwrap_or_default();
+    let scoring = serde_json::json!({
+        "activities": config.activities,
+        "seniority_weights": config.seniority_weights,
+        "tier_weights": config.tier_weights,
+    });
+    Stamp {
+        format: FORMAT,
+        identity,
+        scoring,
+    }
+}
+
+/// The activity files of each month, from the manifest (`…/month=YYYY-MM/…`).
+fn activity_months(manifest: &Manifest) -> BTreeMap<String, Vec<String>> {
+    let mut months: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in manifest
+        .table(Table::Activities)
+        .map(|t| t.files.as_slice())
+        .unwrap_or(&[])
+    {
+        let month = f
+            .path
+            .split('/')
+            .find_map(|part| part.strip_prefix("month="))
+            .unwrap_or("unknown")
+            .to_string();
+        months.entry(month).or_default().push(f.path.clone());
+    }
+    months
+}
+
+fn read_index(root: &Path) -> Result<Option<CubeIndex>, StoreError> {
+    let path = root.join(CUBE_DIR).join(INDEX_FILE);
+    match fs::read_to_string(&path) {
+        // An index we cannot read is a stale cache, not an error: it is rebuilt.
+        Ok(text) => Ok(serde_json::from_str(&text).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StoreError::Io { path, source }),
+    }
+}
+
+/// The stored cube's files when it matches `manifest` and `config` exactly.
+pub(crate) fn fresh_files(
+    root: &Path,
+    manifest: &Manifest,
+    config: &Config,
+) -> Result<Option<Vec<DataFile>>, StoreError> {
+    let Some(index) = read_index(root)? else {
+        return Ok(None);
+    };
+    let months = activity_months(manifest);
+    let fresh = index.stamp == stamp(manifest, config)
+        && index.months.len() == months.len()
+        && months
+            .iter()
+            .all(|(m, files)| index.months.get(m).is_some_and(|e| &e.activities == files));
+    Ok(fresh.then(|| {
+        index
+            .months
+            .into_values()
+            .map(|e| e.file)
+            .filter(|f| !f.path.is_empty())
+            .collect()
+    }))
+}
+
+/// Registers `engagement_cube` on `ctx`: the stored cube when fresh, else the live view.
+pub(crate) async fn register(
+    store: &Store,
+    ctx: &SessionContext,
+    manifest: &Manifest,
+    config: &Config,
+) -> Result<(), StoreError> {
+    match fresh_files(store.root(), manifest, config)? {
+        Some(files) if !files.is_empty() => {
+            store.register_files(ctx, CUBE_TABLE, schema(), &files)?;
+        }
+        _ => {
+            let df = ctx.sql(CUBE_SQL).await?;
+            ctx.register_table(CUBE_TABLE, df.into_view())?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Brings the stored cube up to date with the workspace: rebuilds the months whose
+    /// activities changed, or every month after a new identity map or scoring config.
+    /// Another process refreshing at the same time is not waited for ([`Refresh::Busy`]).
+    pub async fn refresh_cube(&self) -> Result<Refresh, StoreError> {
+        let root = self.root();
+        let dir = root.join(CUBE_DIR);
+        fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| StoreError::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Ok(Refresh::Busy),
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(StoreError::Io {
+                    path: lock_path,
+                    source,
+                });
+            }
+        }
+        let manifest = self.manifest()?;
+        let config = self.config()?;
+        let want = stamp(&manifest, &config);
+        let months = activity_months(&manifest);
+        let old = read_index(root)?.filter(|i| i.stamp == want);
+        let mut kept: BTreeMap<String, MonthEntry> = BTreeMap::new();
+        let mut stale: Vec<String> = Vec::new();
+        for (month, files) in &months {
+            match old.as_ref().and_then(|i| i.months.get(month)) {
+                Some(e) if &e.activities == files => {
+                    kept.insert(month.clone(), e.clone());
+                }
+                _ => stale.push(month.clone()),
+            }
+        }
+        let unchanged = old.as_ref().is_some_and(|i| i.months.len() == kept.len());
+        if stale.is_empty() && unchanged {
+            return Ok(Refresh::Fresh);
+        }
+        let written = if stale.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.build_months(&manifest, &stale).await?
+        };
+        let mut rows = 0;
+        for (month, file) in written {
+            rows += file.rows;
+            let activities = months.get(&month).cloned().unwrap_or_default();
+            kept.insert(month, MonthEntry { activities, file });
+        }
+        // Months with no account-resolved activity have no file: record them as empty.
+        for month in &stale {
+            kept.entry(month.clone()).or_insert_with(|| MonthEntry {
+                activities: months[month].clone(),
+                file: DataFile {
+                    path: String::new(),
+                    rows: 0,
+                },
+            });
+        }
+        let index = CubeIndex {
+            stamp: want,
+            months: kept,
+        };
+        write_index(root, &index)?;
+        remove_unlisted(root, &index);
+        Ok(Refresh::Rebuilt {
+            months: stale,
+            rows,
+        })
+    }
+
+    /// Computes the cube rows of `months` in one query and writes one sorted file per month.
+    async fn build_months(
+        &self,
+        manifest: &Manifest,
+        months: &[String],
+    ) -> Result<BTreeMap<String, DataFile>, StoreError> {
+        let ctx = self.session().await?;
+        let all = activity_months(manifest).len() == months.len();
+        let sql = if all {
+            CUBE_SQL.to_string()
+        } else {
+            let ranges: Vec<String> = months
+                .iter()
+                .filter_map(|m| month_range(m))
+                .map(|(s, e)| {
+                    format!("(timestamp >= TIMESTAMP '{s}T00:00:00Z' AND timestamp < TIMESTAMP '{e}T00:00:00Z')")
+                })
+                .collect();
+            CUBE_SQL.replace(
+                "WHERE resolved_account_id IS NOT NULL",
+                &format!(
+                    "WHERE resolved_account_id IS NOT NULL AND ({})",
+                    ranges.join(" OR ")
+                ),
+            )
+        };
+        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let mut by_month: BTreeMap<u32, Vec<RecordBatch>> = BTreeMap::new();
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            for (key, part) in split_by_month(&batch)? {
+                by_month.entry(key).or_default().push(part);
+            }
+        }
+        let generation = manifest.generation;
+        let nonce = std::process::id();
+        let mut out = BTreeMap::new();
+        for (key, batches) in by_month {
+            let month = format!("{:04}-{:02}", key / 12, key % 12 + 1);
+            let rel = format!("{CUBE_DIR}/{month}-g{generation:08}-{nonce}.parquet");
+            let rows = write_sorted(&self.root().join(&rel), &batches)?;
+            out.insert(month, DataFile { path: rel, rows });
+        }
+        sync_dir(&self.root().join(CUBE_DIR))?;
+        Ok(out)
+    }
+}
+
+/// `YYYY-MM` → its first day and the next month's.
+fn month_range(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    Some((start, start + chrono::Months::new(1)))
+}
+
+/// Splits a batch of cube rows by the month of `day` (key: year × 12 + month − 1).
+fn split_by_month(batch: &RecordBatch) -> Result<Vec<(u32, RecordBatch)>, StoreError> {
+    let day = batch
+        .column_by_name("day")
+        .expect("cube rows have a day")
+        .as_primitive::<Date32Type>();
+    let keys: UInt32Array = day
+        .iter()
+        .map(|d| {
+            d.and_then(Date32Type::to_naive_date_opt)
+                .map(|d| d.year() as u32 * 12 + d.month0())
+        })
+        .collect();
+    let distinct: HashSet<u32> = keys.iter().flatten().collect();
+    let mut out = Vec::with_capacity(distinct.len());
+    for key in distinct {
+        let mask =
+            datafusion::arrow::compute::kernels::cmp::eq(&keys, &UInt32Array::new_scalar(key))?;
+        out.push((key, filter_record_batch(batch, &mask)?));
+    }
+    Ok(out)
+}
+
+/// Writes `batches` sorted by account and day, so a query for one account or a few weeks
+/// skips most row groups by their statistics.
+fn write_sorted(path: &Path, batches: &[RecordBatch]) -> Result<u64, StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let all = concat_batches(&schema(), batches)?;
+    let sort: Vec<SortColumn> = ["account_id", "day"]
+        .iter()
+        .map(|c| SortColumn {
+            values: all.column_by_name(c).expect("cube column").clone(),
+            options: None,
+        })
+        .collect();
+    let sorted = take_record_batch(&all, &lexsort_to_indices(&sort, None)?)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(32 * 1024))
+        .build();
+    let file = File::create(path).map_err(io)?;
+    let mut w = ArrowWriter::try_new(file, schema(), Some(props))?;
+    w.write(&sorted)?;
+    let file = w.into_inner()?;
+    file.sync_all().map_err(io)?;
+    Ok(sorted.num_rows() as u64)
+}
+
+fn write_index(root: &Path, index: &CubeIndex) -> Result<(), StoreError> {
+    let dir = root.join(CUBE_DIR);
+    let tmp = dir.join(format!("{INDEX_FILE}.tmp"));
+    let io = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| StoreError::Io { path, source }
+    };
+    let mut f = File::create(&tmp).map_err(io(&tmp))?;
+    f.write_all(&serde_json::to_vec_pretty(index).expect("index serialises"))
+        .map_err(io(&tmp))?;
+    f.sync_all().map_err(io(&tmp))?;
+    let dest = dir.join(INDEX_FILE);
+    fs::rename(&tmp, &dest).map_err(io(&dest))?;
+    sync_dir(&dir)
+}
+
+/// Deletes cube files the index no longer lists (best effort: they are only a cache).
+fn remove_unlisted(root: &Path, index: &CubeIndex) {
+    let listed: HashSet<PathBuf> = index
+        .months
+        .values()
+        .filter(|e| !e.file.path.is_empty())
+        .map(|e| root.join(&e.file.path))
+        .collect();
+    let Ok(entries) = fs::read_dir(root.join(CUBE_DIR)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "parquet") && !listed.contains(&path) {
+            let _ = fs::remove_file(path);
+        }
+    }
+}

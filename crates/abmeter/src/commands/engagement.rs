@@ -1,0 +1,244 @@
+//! The engagement reports of SPEC §4: `engagement`, `timeline`, `heatmap`, `trend`, `mqa`,
+//! `alerts` and `explain`. Each opens the workspace, brings the engagement cube up to date
+//! (saying so on stderr when that took work), runs its metric and renders the report.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use abmeter_metrics::scope::{Dim, Filters, parse_dims};
+use abmeter_metrics::{alerts, engagement, heatmap, mqa, timeline, trend};
+use abmeter_model::period::trailing_window;
+use abmeter_model::{Config, Granularity, Period, Report};
+use abmeter_outputs::Format;
+use abmeter_store::cube::{self, Refresh};
+use abmeter_store::{Store, StoreError};
+use anyhow::{Context, anyhow};
+use chrono::{Days, NaiveDate};
+use datafusion::execution::context::SessionContext;
+
+use crate::cli::{Command, ScopeArgs};
+
+fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The workspace's config and a query session whose `engagement_cube` is up to date.
+pub async fn open(store: &Store) -> Result<(Config, SessionContext), StoreError> {
+    let started = Instant::now();
+    if let Refresh::Rebuilt { months, rows } = store.refresh_cube().await? {
+        eprintln!(
+            "engagement cube: {} month{} rebuilt ({rows} rows) in {:.2} s",
+            months.len(),
+            if months.len() == 1 { "" } else { "s" },
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((store.config()?, store.session().await?))
+}
+
+fn filters(scope: &ScopeArgs) -> anyhow::Result<Filters> {
+    Filters::new(scope.account.clone(), &scope.segment).map_err(|e| anyhow!(e))
+}
+
+fn print(report: &Report, format: Format) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    abmeter_outputs::render(report, format, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one of the engagement commands.
+pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
+    let store = Store::open(root)?;
+    let rt = super::runtime()?;
+    match command {
+        Command::Engagement {
+            scope,
+            period,
+            by,
+            output,
+        } => {
+            let fiscal = store.config()?.fiscal_year_start_month;
+            let params = engagement::Params {
+                period: Period::parse(&period, scope.at.unwrap_or_else(today), fiscal)
+                    .map_err(|e| anyhow!("--period: {e}"))?,
+                by: match by {
+                    Some(b) => parse_dims(&b).map_err(|e| anyhow!("--by: {e}"))?,
+                    None => vec![Dim::Account],
+                },
+                filters: filters(&scope)?,
+            };
+            let report = rt.block_on(async {
+                let (_, ctx) = open(&store).await?;
+                engagement::report(&ctx, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Timeline {
+            account,
+            from,
+            to,
+            at,
+            output,
+        } => {
+            let to = to.or(at).unwrap_or_else(today);
+            let from = from.unwrap_or(to - Days::new(89));
+            if from > to {
+                return Err(anyhow!("--from {from} is after --to {to}"));
+            }
+            let params = timeline::Params { account, from, to };
+            let report = rt.block_on(async {
+                let (_, ctx) = open(&store).await?;
+                timeline::report(&ctx, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Heatmap {
+            scope,
+            period,
+            output,
+        } => {
+            let config = store.config()?;
+            let at = scope.at.unwrap_or_else(today);
+            let (start, end, label) = match period {
+                Some(p) => {
+                    let p = Period::parse(&p, at, config.fiscal_year_start_month)
+                        .map_err(|e| anyhow!("--period: {e}"))?;
+                    (p.start, p.end, p.label())
+                }
+                None => {
+                    let days = config.mqa.window_days;
+                    let (s, e) = trailing_window(at, days);
+                    (s, e, format!("{days} days to {at}"))
+                }
+            };
+            let params = heatmap::Params {
+                start,
+                end,
+                label,
+                filters: filters(&scope)?,
+            };
+            let report = rt.block_on(async {
+                let (config, ctx) = open(&store).await?;
+                heatmap::report(&ctx, &config, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Trend {
+            scope,
+            weeks,
+            output,
+        } => {
+            let params = trend::Params {
+                at: scope.at.unwrap_or_else(today),
+                weeks: weeks.max(1),
+                filters: filters(&scope)?,
+            };
+            let report = rt.block_on(async {
+                let (_, ctx) = open(&store).await?;
+                trend::report(&ctx, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Mqa { scope, output } => {
+            let params = mqa::Params {
+                at: scope.at.unwrap_or_else(today),
+                filters: filters(&scope)?,
+            };
+            let report = rt.block_on(async {
+                let (config, ctx) = open(&store).await?;
+                mqa::report(&ctx, &config, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Alerts {
+            scope,
+            weeks,
+            send,
+            output,
+        } => {
+            let params = alerts::Params {
+                at: scope.at.unwrap_or_else(today),
+                weeks: weeks.max(1),
+                filters: filters(&scope)?,
+            };
+            let (config, found) = rt.block_on(async {
+                let (config, ctx) = open(&store).await?;
+                let found = alerts::find(&ctx, &config, &params).await?;
+                Ok::<_, StoreError>((config, found))
+            })?;
+            if send {
+                super::alerts_send::send(&store, &config, &found)?;
+            }
+            print(&alerts::to_report(&config, &params, &found), output.format)
+        }
+        Command::Explain { metric } => explain(&store, &metric),
+        _ => unreachable!("not an engagement command"),
+    }
+}
+
+/// `abmeter explain METRIC`: the SQL a metric runs today, then the relations it reads.
+fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
+    let config = store.config().context("reading the configuration")?;
+    let at = today();
+    let quarter = Period::containing(Granularity::Quarter, at, config.fiscal_year_start_month);
+    let sql = match metric {
+        "engagement" => engagement::sql(&engagement::Params {
+            period: quarter,
+            by: vec![Dim::Account],
+            filters: Filters::default(),
+        }),
+        "heatmap" => {
+            let (start, end) = trailing_window(at, config.mqa.window_days);
+            heatmap::sql(&heatmap::Params {
+                start,
+                end,
+                label: String::new(),
+                filters: Filters::default(),
+            })
+        }
+        "trend" => trend::weekly_sql(at - Days::new(7 * 20), at, &Filters::default()),
+        "mqa" => mqa::sql(
+            &config,
+            &mqa::Params {
+                at,
+                filters: Filters::default(),
+            },
+        ),
+        "alerts" => alerts::weekly_sql(at - Days::new(7 * 9), at, &Filters::default()),
+        "timeline" => timeline::sql(&timeline::Params {
+            account: "ACCOUNT_ID".into(),
+            from: at - Days::new(89),
+            to: at,
+        }),
+        "cube" => String::new(),
+        other => {
+            return Err(anyhow!(
+                "no metric `{other}` to explain; try engagement, cube, heatmap, trend, mqa, alerts or timeline"
+            ));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if !sql.is_empty() {
+        writeln!(
+            out,
+            "-- {metric} (as of {at}, defaults from abmeter.toml)\n{sql};\n"
+        )?;
+    }
+    writeln!(
+        out,
+        "-- engagement_cube: the daily cube every engagement report reads (stored, refreshed \
+         after each import; this is its definition)\n{};\n",
+        cube::CUBE_SQL
+    )?;
+    writeln!(
+        out,
+        "-- resolved_activities: every activity with its contact, account, minutes and weighted \
+         minutes (SPEC §3, §4); abmeter_resolve runs the identity rules in Rust\n{};",
+        abmeter_store::resolved::view_sql()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
