@@ -16,7 +16,7 @@ use chrono::{Days, NaiveDate};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
-use crate::scope::{Filters, facts, quote};
+use crate::scope::{Filters, contact_name, facts, quote};
 use crate::to_report::query_report;
 
 /// Contacts and types named per alert.
@@ -180,12 +180,13 @@ async fn explain(
     let end = alerts.iter().map(|a| a.week_start).max().expect("alerts") + Days::new(7);
     let sql = format!(
         "SELECT f.account_id, CAST(date_trunc('week', CAST(f.day AS TIMESTAMP)) AS DATE) AS week_start,\n  \
-         f.contact_id, max(concat_ws(' ', c.first_name, c.last_name)) AS contact_name, f.type,\n  \
+         f.contact_id, max({name}) AS contact_name, f.type,\n  \
          sum(f.weighted_minutes) AS weighted_minutes\n\
          FROM engagement_cube f LEFT JOIN contacts c ON c.id = f.contact_id\n\
-         WHERE f.account_id IN ({}) AND f.day >= DATE '{from}' AND f.day < DATE '{end}'\n\
+         WHERE f.account_id IN ({accounts}) AND f.day >= DATE '{from}' AND f.day < DATE '{end}'\n\
          GROUP BY f.account_id, 2, f.contact_id, f.type",
-        accounts.join(", ")
+        name = contact_name("c"),
+        accounts = accounts.join(", ")
     );
     let rows = query_report(ctx, "alerts", Map::new(), &sql).await?.rows;
     for alert in alerts.iter_mut() {

@@ -4,9 +4,11 @@
 
 pub mod alerts;
 pub mod engagement;
+pub mod followup;
 pub mod heatmap;
 pub mod identity;
 pub mod mqa;
+pub mod outcomes;
 pub mod scope;
 pub mod sql;
 pub mod timeline;

@@ -88,6 +88,20 @@ impl Dim {
         }
     }
 
+    /// A property of the account itself (not of its contacts or activities).
+    pub fn is_account_dimension(self) -> bool {
+        matches!(
+            self,
+            Dim::Account
+                | Dim::Region
+                | Dim::Industry
+                | Dim::Tier
+                | Dim::Country
+                | Dim::Owner
+                | Dim::IsTarget
+        )
+    }
+
     /// Only raw events carry it: the cube does not.
     pub fn needs_raw_events(self) -> bool {
         matches!(self, Dim::Source | Dim::Channel | Dim::Campaign)
@@ -250,4 +264,15 @@ mod tests {
         );
         assert!(Filters::new(None, &["industry".into()]).is_err());
     }
+}
+
+/// A contact's display name from `contacts` alias `c`: "First Last", or family name first
+/// without a space when both parts are Chinese or Japanese script (郭杰, not 杰 郭).
+pub fn contact_name(c: &str) -> String {
+    format!(
+        "CASE WHEN regexp_like(concat({c}.first_name, {c}.last_name), \
+         '^[\\p{{Han}}\\p{{Hiragana}}\\p{{Katakana}}]+$') \
+         THEN concat({c}.last_name, {c}.first_name) \
+         ELSE concat_ws(' ', {c}.first_name, {c}.last_name) END"
+    )
 }

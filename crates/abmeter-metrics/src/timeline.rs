@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
-use crate::scope::quote;
+use crate::scope::{contact_name, quote};
 use crate::to_report::query_report;
 
 #[derive(Debug, Clone)]
@@ -23,7 +23,7 @@ pub fn sql(p: &Params) -> String {
     let end = p.to + Days::new(1);
     format!(
         "SELECT r.timestamp, r.id AS activity_id, r.resolved_contact_id AS contact_id,\n  \
-         concat_ws(' ', c.first_name, c.last_name) AS contact_name, c.title,\n  \
+         {name} AS contact_name, c.title,\n  \
          r.seniority, r.department, r.type, r.channel, r.campaign_id, cp.name AS campaign_name,\n  \
          r.minutes, r.weighted_minutes, r.match_rule\n\
          FROM resolved_activities r\n  \
@@ -34,6 +34,7 @@ pub fn sql(p: &Params) -> String {
          ORDER BY r.timestamp, r.id",
         account = quote(&p.account),
         from = p.from,
+        name = contact_name("c"),
     )
 }
 

@@ -54,6 +54,10 @@ pub enum Command {
         /// owner, is_target, department, seniority, persona, type, source, channel, campaign.
         #[arg(long, value_name = "DIM[,DIM]")]
         by: Option<String>,
+        /// Instead: accounts in quintiles of engagement in the period, against the
+        /// opportunities, pipeline and won revenue created in the 90 days after it.
+        #[arg(long, conflicts_with = "by")]
+        outcomes: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -96,6 +100,12 @@ pub enum Command {
     Mqa {
         #[command(flatten)]
         scope: ScopeArgs,
+        /// Instead: how fast sales followed up the accounts that newly qualified in --period.
+        #[arg(long)]
+        follow_up: bool,
+        /// With --follow-up: the period (default: the quarter of --at).
+        #[arg(long, requires = "follow_up")]
+        period: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
     },

@@ -87,10 +87,11 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     abmeter_outputs::render_table(&summary.report(), &mut out)?;
     writeln!(out, "{}", truth_line(&truth))?;
-    writeln!(out, "workspace: {}", root.display())?;
+    super::engagement::headline(&abmeter_store::Store::open(root)?, opts.end, &mut out)?;
+    writeln!(out, "\nworkspace: {}", root.display())?;
     writeln!(
         out,
-        "try: abmeter --workspace {} sql \"SELECT type, count(*) AS n FROM activities GROUP BY type ORDER BY n DESC\"",
+        "try: abmeter --workspace {0} engagement --by industry, abmeter --workspace {0} heatmap --account ID, abmeter --workspace {0} sql \"SELECT …\"",
         root.display()
     )?;
     out.flush()?;

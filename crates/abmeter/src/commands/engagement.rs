@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use abmeter_metrics::scope::{Dim, Filters, parse_dims};
-use abmeter_metrics::{alerts, engagement, heatmap, mqa, timeline, trend};
+use abmeter_metrics::{alerts, engagement, followup, heatmap, mqa, outcomes, timeline, trend};
 use abmeter_model::period::trailing_window;
 use abmeter_model::{Config, Granularity, Period, Report};
 use abmeter_outputs::Format;
@@ -58,8 +58,38 @@ pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
         Command::Engagement {
             scope,
             period,
+            outcomes: true,
+            output,
+            ..
+        } => {
+            let fiscal = store.config()?.fiscal_year_start_month;
+            let filters = filters(&scope)?;
+            if let Some((d, _)) = filters
+                .segments
+                .iter()
+                .find(|(d, _)| !d.is_account_dimension())
+            {
+                return Err(anyhow!(
+                    "--outcomes buckets accounts: --segment takes account dimensions only, not `{d}`"
+                ));
+            }
+            let params = outcomes::Params {
+                period: Period::parse(&period, scope.at.unwrap_or_else(today), fiscal)
+                    .map_err(|e| anyhow!("--period: {e}"))?,
+                filters,
+            };
+            let report = rt.block_on(async {
+                let (config, ctx) = open(&store).await?;
+                outcomes::report(&ctx, &config, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Engagement {
+            scope,
+            period,
             by,
             output,
+            ..
         } => {
             let fiscal = store.config()?.fiscal_year_start_month;
             let params = engagement::Params {
@@ -143,7 +173,26 @@ pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
             })?;
             print(&report, output.format)
         }
-        Command::Mqa { scope, output } => {
+        Command::Mqa {
+            scope,
+            follow_up: true,
+            period,
+            output,
+        } => {
+            let at = scope.at.unwrap_or_else(today);
+            let fiscal = store.config()?.fiscal_year_start_month;
+            let params = followup::Params {
+                period: Period::parse(period.as_deref().unwrap_or("quarter"), at, fiscal)
+                    .map_err(|e| anyhow!("--period: {e}"))?,
+                filters: filters(&scope)?,
+            };
+            let report = rt.block_on(async {
+                let (config, ctx) = open(&store).await?;
+                followup::report(&ctx, &config, &params).await
+            })?;
+            print(&report, output.format)
+        }
+        Command::Mqa { scope, output, .. } => {
             let params = mqa::Params {
                 at: scope.at.unwrap_or_else(today),
                 filters: filters(&scope)?,
@@ -241,4 +290,121 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
         abmeter_store::resolved::view_sql()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's closing headline (issue 4): accounts engaged this quarter, the top 10 with
+/// their change, the MQA count and last week's alerts, as of `end`.
+pub fn headline(store: &Store, end: NaiveDate, out: &mut dyn Write) -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let rt = super::runtime()?;
+    let (config, quarter, top, mqas, found) = rt.block_on(async {
+        let (config, ctx) = open(store).await?;
+        let quarter = Period::containing(Granularity::Quarter, end, config.fiscal_year_start_month);
+        let top = engagement::report(
+            &ctx,
+            &engagement::Params {
+                period: quarter.clone(),
+                by: vec![Dim::Account],
+                filters: Filters::default(),
+            },
+        )
+        .await?;
+        let mqas = mqa::report(
+            &ctx,
+            &config,
+            &mqa::Params {
+                at: end,
+                filters: Filters::default(),
+            },
+        )
+        .await?;
+        // The last complete ISO week.
+        let last_week = if end.weekday() == chrono::Weekday::Sun {
+            end
+        } else {
+            end - Days::new(u64::from(end.weekday().num_days_from_monday()) + 1)
+        };
+        let alert_params = alerts::Params {
+            at: last_week,
+            weeks: 1,
+            filters: Filters::default(),
+        };
+        let found = alerts::find(&ctx, &config, &alert_params).await?;
+        let alert_report = alerts::to_report(&config, &alert_params, &found);
+        Ok::<_, StoreError>((config, quarter, top, mqas, alert_report))
+    })?;
+    let wm = top.column("weighted_minutes").expect("engagement column");
+    let engaged = top
+        .rows
+        .iter()
+        .filter(|r| r[wm].as_f64().is_some_and(|v| v > 0.0))
+        .count();
+    writeln!(
+        out,
+        "\n{engaged} accounts engaged in {} ({} to {}); the top 10 by weighted minutes:",
+        quarter.label(),
+        quarter.start,
+        quarter.end - Days::new(1)
+    )?;
+    let mut top10 = top.clone();
+    top10.rows.truncate(10);
+    let keep = [
+        "account_id",
+        "account_name",
+        "weighted_minutes",
+        "engaged_contacts",
+        "previous_weighted_minutes",
+        "change_pct",
+    ];
+    select_columns(&mut top10, &keep);
+    abmeter_outputs::render_table(&top10, out)?;
+    let newly = mqas.column("newly_qualified").map_or(0, |c| {
+        mqas.rows
+            .iter()
+            .filter(|r| r[c] == serde_json::Value::Bool(true))
+            .count()
+    });
+    writeln!(
+        out,
+        "\n{} marketing-qualified accounts at {end} ({newly} newly qualified; ≥ {} weighted minutes and ≥ {} engaged contacts over {} days)",
+        mqas.rows.len(),
+        config.mqa.min_weighted_minutes,
+        config.mqa.min_contacts,
+        config.mqa.window_days
+    )?;
+    let week = found
+        .params
+        .get("at")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let week = week
+        .parse::<NaiveDate>()
+        .map(|d| Period::containing(Granularity::Week, d, 1).label())
+        .unwrap_or(week);
+    writeln!(out, "\n{} alerts in {week}:", found.rows.len())?;
+    let mut alerts_shown = found.clone();
+    select_columns(
+        &mut alerts_shown,
+        &[
+            "kind",
+            "account_id",
+            "account_name",
+            "current",
+            "baseline",
+            "z",
+            "top_contacts",
+        ],
+    );
+    abmeter_outputs::render_table(&alerts_shown, out)?;
+    Ok(())
+}
+
+/// Keeps only the named columns, in that order.
+fn select_columns(report: &mut Report, names: &[&str]) {
+    let idx: Vec<usize> = names.iter().filter_map(|n| report.column(n)).collect();
+    report.columns = idx.iter().map(|&i| report.columns[i].clone()).collect();
+    for row in &mut report.rows {
+        *row = idx.iter().map(|&i| row[i].clone()).collect();
+    }
 }
