@@ -240,6 +240,17 @@ pub fn facts(raw: bool) -> &'static str {
     }
 }
 
+/// A contact's display name from `contacts` alias `c`: "First Last", or family name first
+/// without a space when both parts are Chinese or Japanese script (郭杰, not 杰 郭).
+pub fn contact_name(c: &str) -> String {
+    format!(
+        "CASE WHEN regexp_like(concat({c}.first_name, {c}.last_name), \
+         '^[\\p{{Han}}\\p{{Hiragana}}\\p{{Katakana}}]+$') \
+         THEN concat({c}.last_name, {c}.first_name) \
+         ELSE concat_ws(' ', {c}.first_name, {c}.last_name) END"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,15 +275,4 @@ mod tests {
         );
         assert!(Filters::new(None, &["industry".into()]).is_err());
     }
-}
-
-/// A contact's display name from `contacts` alias `c`: "First Last", or family name first
-/// without a space when both parts are Chinese or Japanese script (郭杰, not 杰 郭).
-pub fn contact_name(c: &str) -> String {
-    format!(
-        "CASE WHEN regexp_like(concat({c}.first_name, {c}.last_name), \
-         '^[\\p{{Han}}\\p{{Hiragana}}\\p{{Katakana}}]+$') \
-         THEN concat({c}.last_name, {c}.first_name) \
-         ELSE concat_ws(' ', {c}.first_name, {c}.last_name) END"
-    )
 }

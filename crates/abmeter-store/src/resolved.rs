@@ -57,7 +57,10 @@ pub fn register(
     config: Config,
 ) -> Result<(), StoreError> {
     let udf = ResolveUdf {
-        signature: Signature::any(INPUT_COLUMNS.len(), Volatility::Immutable),
+        // Deterministic, but declared volatile so the optimizer never copies the call into a
+        // filter below the view's projection: DataFusion then evaluated it twice, on every
+        // row for the filter and again on the rows kept. Volatile, it runs once per batch.
+        signature: Signature::any(INPUT_COLUMNS.len(), Volatility::Volatile),
         generation: manifest.generation,
         root,
         manifest,
