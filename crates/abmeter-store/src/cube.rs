@@ -9,11 +9,11 @@
 //! **A cache, never a source of truth.** Queries see one relation, `engagement_cube`: the
 //! stored cube when it matches the workspace, else a view computing the same rows live from
 //! `resolved_activities` ([`CUBE_SQL`]), so a stale or missing cube only costs time.
-//! [`Store::refresh_cube`] rebuilds it, one Parquet file per activity month, and records
-//! what it was built from in `cube/cube.json` (replaced atomically): the activity files of
-//! each month, the identity map's files and the configuration that weighs minutes. A month
-//! whose activity files changed is rebuilt alone; a new identity map or a changed catalogue
-//! or weight rebuilds every month.
+//! [`Store::refresh_cube`] rebuilds it, one Parquet file per month, and records what it was
+//! built from in `cube/cube.json` (replaced atomically): the activity files, the identity
+//! map's files and the configuration that weighs minutes; any change rebuilds it whole.
+//! Rebuilding per month would only help when activities change without a new identity map,
+//! which an import never does (it always rebuilds the map).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use abmeter_model::{Config, Table};
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{sort_to_indices, take, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, UInt32Type};
@@ -86,10 +86,12 @@ pub fn schema() -> SchemaRef {
     ]))
 }
 
-/// What a cube was built from; any difference makes it (or a month of it) stale.
+/// What a cube was built from; any difference makes it stale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Stamp {
     format: u32,
+    /// The activity files.
+    activities: Vec<String>,
     /// The identity map's files: a new map can move any activity to another account.
     identity: Vec<String>,
     /// The configuration that turns activities into (weighted) minutes.
@@ -97,17 +99,10 @@ struct Stamp {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct MonthEntry {
-    /// The activity files of the month the cube file was computed from.
-    activities: Vec<String>,
-    file: DataFile,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct CubeIndex {
     stamp: Stamp,
-    /// `YYYY-MM` → the month's cube file.
-    months: BTreeMap<String, MonthEntry>,
+    /// One file per month with account-resolved activities.
+    files: Vec<DataFile>,
 }
 
 /// What [`Store::refresh_cube`] did.
@@ -115,18 +110,21 @@ struct CubeIndex {
 pub enum Refresh {
     /// The cube already matched the workspace.
     Fresh,
-    /// These months were rebuilt (`YYYY-MM`), with the cube rows written.
+    /// It was rebuilt: these months (`YYYY-MM`) have rows, this many in all.
     Rebuilt { months: Vec<String>, rows: u64 },
     /// Another process is refreshing it; queries read the live view meanwhile.
     Busy,
 }
 
-fn stamp(manifest: &Manifest, config: &Config) -> Stamp {
-    let identity = manifest
+fn files_of(manifest: &Manifest, table: &str) -> Vec<String> {
+    manifest
         .tables
-        .get(IDENTITY_MAP)
+        .get(table)
         .map(|t| t.files.iter().map(|f| f.path.clone()).collect())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn stamp(manifest: &Manifest, config: &Config) -> Stamp {
     let scoring = serde_json::json!({
         "activities": config.activities,
         "seniority_weights": config.seniority_weights,
@@ -134,28 +132,10 @@ fn stamp(manifest: &Manifest, config: &Config) -> Stamp {
     });
     Stamp {
         format: FORMAT,
-        identity,
+        activities: files_of(manifest, Table::Activities.name()),
+        identity: files_of(manifest, IDENTITY_MAP),
         scoring,
     }
-}
-
-/// The activity files of each month, from the manifest (`…/month=YYYY-MM/…`).
-fn activity_months(manifest: &Manifest) -> BTreeMap<String, Vec<String>> {
-    let mut months: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for f in manifest
-        .table(Table::Activities)
-        .map(|t| t.files.as_slice())
-        .unwrap_or(&[])
-    {
-        let month = f
-            .path
-            .split('/')
-            .find_map(|part| part.strip_prefix("month="))
-            .unwrap_or("unknown")
-            .to_string();
-        months.entry(month).or_default().push(f.path.clone());
-    }
-    months
 }
 
 fn read_index(root: &Path) -> Result<Option<CubeIndex>, StoreError> {
@@ -174,23 +154,10 @@ pub(crate) fn fresh_files(
     manifest: &Manifest,
     config: &Config,
 ) -> Result<Option<Vec<DataFile>>, StoreError> {
-    let Some(index) = read_index(root)? else {
-        return Ok(None);
-    };
-    let months = activity_months(manifest);
-    let fresh = index.stamp == stamp(manifest, config)
-        && index.months.len() == months.len()
-        && months
-            .iter()
-            .all(|(m, files)| index.months.get(m).is_some_and(|e| &e.activities == files));
-    Ok(fresh.then(|| {
-        index
-            .months
-            .into_values()
-            .map(|e| e.file)
-            .filter(|f| !f.path.is_empty())
-            .collect()
-    }))
+    let want = stamp(manifest, config);
+    Ok(read_index(root)?
+        .filter(|i| i.stamp == want)
+        .map(|i| i.files))
 }
 
 /// Registers `engagement_cube` on `ctx`: the stored cube when fresh, else the live view.
@@ -213,9 +180,10 @@ pub(crate) async fn register(
 }
 
 impl Store {
-    /// Brings the stored cube up to date with the workspace: rebuilds the months whose
-    /// activities changed, or every month after a new identity map or scoring config.
-    /// Another process refreshing at the same time is not waited for ([`Refresh::Busy`]).
+    /// Brings the stored cube up to date with the workspace: rebuilds it whole when the
+    /// activities, the identity map (every import that brings activities, contacts, accounts
+    /// or ranges makes a new one) or the scoring configuration changed. Another process
+    /// refreshing at the same time is not waited for ([`Refresh::Busy`]).
     pub async fn refresh_cube(&self) -> Result<Refresh, StoreError> {
         let root = self.root();
         let dir = root.join(CUBE_DIR);
@@ -244,84 +212,29 @@ impl Store {
             }
         }
         let manifest = self.manifest()?;
-        let config = self.config()?;
-        let want = stamp(&manifest, &config);
-        let months = activity_months(&manifest);
-        let old = read_index(root)?.filter(|i| i.stamp == want);
-        let mut kept: BTreeMap<String, MonthEntry> = BTreeMap::new();
-        let mut stale: Vec<String> = Vec::new();
-        for (month, files) in &months {
-            match old.as_ref().and_then(|i| i.months.get(month)) {
-                Some(e) if &e.activities == files => {
-                    kept.insert(month.clone(), e.clone());
-                }
-                _ => stale.push(month.clone()),
-            }
-        }
-        let unchanged = old.as_ref().is_some_and(|i| i.months.len() == kept.len());
-        if stale.is_empty() && unchanged {
+        let want = stamp(&manifest, &self.config()?);
+        if read_index(root)?.is_some_and(|i| i.stamp == want) {
             return Ok(Refresh::Fresh);
         }
-        let written = if stale.is_empty() {
-            BTreeMap::new()
-        } else {
-            self.build_months(&manifest, &stale).await?
-        };
-        let mut rows = 0;
-        for (month, file) in written {
-            rows += file.rows;
-            let activities = months.get(&month).cloned().unwrap_or_default();
-            kept.insert(month, MonthEntry { activities, file });
-        }
-        // Months with no account-resolved activity have no file: record them as empty.
-        for month in &stale {
-            kept.entry(month.clone()).or_insert_with(|| MonthEntry {
-                activities: months[month].clone(),
-                file: DataFile {
-                    path: String::new(),
-                    rows: 0,
-                },
-            });
-        }
+        let written = self.build(&manifest).await?;
         let index = CubeIndex {
             stamp: want,
-            months: kept,
+            files: written.values().cloned().collect(),
         };
         write_index(root, &index)?;
         remove_unlisted(root, &index);
         Ok(Refresh::Rebuilt {
-            months: stale,
-            rows,
+            rows: index.files.iter().map(|f| f.rows).sum(),
+            months: written.into_keys().collect(),
         })
     }
 
-    /// Computes the cube rows of `months` in one query and streams them into one file per
-    /// month, each batch cut into its months' runs.
-    async fn build_months(
-        &self,
-        manifest: &Manifest,
-        months: &[String],
-    ) -> Result<BTreeMap<String, DataFile>, StoreError> {
+    /// Computes the cube in one query and streams its rows into one file per month, each
+    /// batch cut into its months' runs.
+    async fn build(&self, manifest: &Manifest) -> Result<BTreeMap<String, DataFile>, StoreError> {
         let ctx = self.session().await?;
-        let ranges: Vec<String> = months
-            .iter()
-            .filter_map(|m| month_range(m))
-            .map(|(s, e)| {
-                format!(
-                    "(timestamp >= TIMESTAMP '{s}T00:00:00Z' AND timestamp < TIMESTAMP '{e}T00:00:00Z')"
-                )
-            })
-            .collect();
-        let filter = if months.len() == activity_months(manifest).len() || ranges.is_empty() {
-            String::new()
-        } else {
-            format!(" AND ({})", ranges.join(" OR "))
-        };
-        let sql = CUBE_SQL.replace(
-            "WHERE resolved_account_id IS NOT NULL",
-            &format!("WHERE resolved_account_id IS NOT NULL{filter}"),
-        );
-        let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+        let sql = CUBE_SQL;
+        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
         // One open file per month: each batch is cut into its months' runs.
         let mut writers: BTreeMap<u32, MonthWriter> = BTreeMap::new();
         while let Some(batch) = stream.next().await {
@@ -423,12 +336,6 @@ impl MonthWriter {
     }
 }
 
-/// `YYYY-MM` → its first day and the next month's.
-fn month_range(month: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let start = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    Some((start, start + chrono::Months::new(1)))
-}
-
 /// Dictionaries for the repetitive text columns, none for the numbers.
 fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
@@ -455,12 +362,7 @@ fn write_index(root: &Path, index: &CubeIndex) -> Result<(), StoreError> {
 
 /// Deletes cube files the index no longer lists (best effort: they are only a cache).
 fn remove_unlisted(root: &Path, index: &CubeIndex) {
-    let listed: HashSet<PathBuf> = index
-        .months
-        .values()
-        .filter(|e| !e.file.path.is_empty())
-        .map(|e| root.join(&e.file.path))
-        .collect();
+    let listed: HashSet<PathBuf> = index.files.iter().map(|f| root.join(&f.path)).collect();
     let Ok(entries) = fs::read_dir(root.join(CUBE_DIR)) else {
         return;
     };

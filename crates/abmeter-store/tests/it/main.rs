@@ -1,6 +1,8 @@
 //! The store's guarantees: upsert, dedupe, keyed replace, all-or-nothing commits, one
 //! import at a time, read-only SQL.
 
+mod cube;
+
 use std::path::Path;
 
 use abmeter_model::Table;
