@@ -152,6 +152,42 @@ mod tests {
     }
 
     #[test]
+    fn the_grid_places_cells_shades_them_and_marks_blind_spots() {
+        use abmeter_model::report::{Column, ColumnKind};
+        use serde_json::json;
+        let mut r = Report::new(
+            "heatmap",
+            serde_json::Map::new(),
+            vec![
+                Column::new("department", ColumnKind::Text),
+                Column::new("seniority", ColumnKind::Text),
+                Column::new("minutes", ColumnKind::Number),
+                Column::new("blind_spot", ColumnKind::Bool),
+            ],
+        );
+        r.rows.push(vec![json!("marketing"), json!("vp"), json!(100.0), json!(false)]);
+        r.rows.push(vec![json!("marketing"), json!("director"), json!(20.0), json!(true)]);
+        r.rows.push(vec![json!("it"), json!("c_level"), json!(60.0), json!(false)]);
+        let columns: Vec<String> = ["c_level", "vp", "director"].map(String::from).to_vec();
+        let mut out = Vec::new();
+        render_grid(&r, "department", "seniority", &columns, "minutes", false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // Header, rule, two department lines (in report order), bottom, legend.
+        assert!(lines[1].contains("department \\ seniority"), "{text}");
+        assert!(lines[1].contains("c_level") && lines[1].contains("director"), "{text}");
+        let marketing = lines.iter().find(|l| l.contains("marketing")).unwrap();
+        assert!(marketing.contains("··      0"), "{marketing}");
+        assert!(marketing.contains("██    100"), "{marketing}");
+        assert!(marketing.contains("░░     20!"), "{marketing}");
+        let it = lines.iter().find(|l| l.contains(" it ")).unwrap();
+        // 60 of 100 is in the third quarter of the range.
+        assert!(it.contains("▓▓     60"), "{it}");
+        assert!(text.contains("! = below the ideal"), "{text}");
+        assert!(!text.contains('\x1b'), "no colour off a terminal");
+    }
+
+    #[test]
     fn shades_split_the_range_in_four() {
         assert_eq!(shade(0.0, 10.0), 0);
         assert_eq!(shade(1.0, 10.0), 1);
