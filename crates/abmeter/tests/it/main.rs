@@ -2,6 +2,7 @@
 //! store nothing, --skip-invalid, a SIGKILLed import, read-only sql, config errors.
 
 mod engagement;
+mod engagement_outcomes;
 mod resolve;
 
 use std::path::{Path, PathBuf};
