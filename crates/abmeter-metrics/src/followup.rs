@@ -305,7 +305,7 @@ pub async fn report(
     for q in qualified {
         // Without the raw activity (it cannot happen unless the cube is stale) the day's
         // start stands in for the moment.
-        let (at, at_id) = moments.get(&q.account).cloned().unwrap_or_else(|| {
+        let (at, _) = moments.get(&q.account).cloned().unwrap_or_else(|| {
             (
                 q.day
                     .and_hms_opt(0, 0, 0)
@@ -315,10 +315,10 @@ pub async fn report(
                 String::new(),
             )
         });
-        let touch = touches.get(&q.account).and_then(|ts| {
-            ts.iter()
-                .find(|(t, id, _)| (*t, id.as_str()) > (at, at_id.as_str()) && *t - at <= limit)
-        });
+        // Strictly later in time: a touch at the same instant is not a reaction to it.
+        let touch = touches
+            .get(&q.account)
+            .and_then(|ts| ts.iter().find(|(t, _, _)| *t > at && *t - at <= limit));
         let h = touch.map(|(t, _, _)| (t - at) as f64 / 3_600_000_000.0);
         if let Some(h) = h {
             hours.push(h);

@@ -165,17 +165,44 @@ mod tests {
                 Column::new("blind_spot", ColumnKind::Bool),
             ],
         );
-        r.rows.push(vec![json!("marketing"), json!("vp"), json!(100.0), json!(false)]);
-        r.rows.push(vec![json!("marketing"), json!("director"), json!(20.0), json!(true)]);
-        r.rows.push(vec![json!("it"), json!("c_level"), json!(60.0), json!(false)]);
+        r.rows.push(vec![
+            json!("marketing"),
+            json!("vp"),
+            json!(100.0),
+            json!(false),
+        ]);
+        r.rows.push(vec![
+            json!("marketing"),
+            json!("director"),
+            json!(20.0),
+            json!(true),
+        ]);
+        r.rows.push(vec![
+            json!("it"),
+            json!("c_level"),
+            json!(60.0),
+            json!(false),
+        ]);
         let columns: Vec<String> = ["c_level", "vp", "director"].map(String::from).to_vec();
         let mut out = Vec::new();
-        render_grid(&r, "department", "seniority", &columns, "minutes", false, &mut out).unwrap();
+        render_grid(
+            &r,
+            "department",
+            "seniority",
+            &columns,
+            "minutes",
+            false,
+            &mut out,
+        )
+        .unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         // Header, rule, two department lines (in report order), bottom, legend.
         assert!(lines[1].contains("department \\ seniority"), "{text}");
-        assert!(lines[1].contains("c_level") && lines[1].contains("director"), "{text}");
+        assert!(
+            lines[1].contains("c_level") && lines[1].contains("director"),
+            "{text}"
+        );
         let marketing = lines.iter().find(|l| l.contains("marketing")).unwrap();
         assert!(marketing.contains("··      0"), "{marketing}");
         assert!(marketing.contains("██    100"), "{marketing}");

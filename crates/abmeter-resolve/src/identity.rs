@@ -13,7 +13,11 @@ use crate::free_mail::is_free_mail;
 use crate::ip_ranges::{IpIndex, parse_ip, parse_network};
 use crate::titles::TitleClassifier;
 
-pub(crate) type Map<V> = HashMap<Box<str>, V, ahash::RandomState>;
+/// Identifiers as map keys and values: inline up to 24 bytes (ids, most emails, IPs), so a
+/// lookup compares the key without following a pointer to another cache line.
+pub type Key = compact_str::CompactString;
+
+pub(crate) type Map<V> = HashMap<Key, V, ahash::RandomState>;
 
 /// An account as resolution needs it.
 #[derive(Debug, Clone, Default)]
@@ -138,7 +142,7 @@ impl Reason {
 /// An account found for something, or the reason none was.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    Account { account_id: Box<str>, rule: u8 },
+    Account { account_id: Key, rule: u8 },
     Unmatched(Reason),
 }
 
@@ -154,8 +158,8 @@ impl Verdict {
 /// A domain's accounts: one, or several (ambiguous).
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainOwner {
-    One(Box<str>),
-    Several(Vec<Box<str>>),
+    One(Key),
+    Several(Vec<Key>),
 }
 
 /// A known contact with the fields resolution hands on.
@@ -167,10 +171,10 @@ pub struct ContactEntry {
     /// One of SPEC §4's levels and departments (static: a map holds 100,000s of contacts).
     pub seniority: &'static str,
     pub department: &'static str,
-    pub persona: Option<Box<str>>,
+    pub persona: Option<Key>,
     /// The contact's email and company as stored, for the report.
-    pub email: Option<Box<str>>,
-    pub company: Option<Box<str>>,
+    pub email: Option<Key>,
+    pub company: Option<Key>,
     /// How rule 4 judged the company text, when it did not match: `unknown_company` or
     /// `ambiguous_name` (whatever the contact's own account came from).
     pub company_reason: Option<Reason>,
@@ -180,15 +184,15 @@ pub struct ContactEntry {
 /// and its domain's verdict (rule 3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmailEntry {
-    pub contact_id: Option<Box<str>>,
-    pub domain: Option<Box<str>>,
+    pub contact_id: Option<Key>,
+    pub domain: Option<Key>,
     pub verdict: Verdict,
 }
 
 /// A visitor stitched to a contact by its latest identification.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitorEntry {
-    pub contact_id: Box<str>,
+    pub contact_id: Key,
     /// Time of the identification that won, microseconds since the epoch.
     pub identified_at: i64,
     /// Distinct contacts the visitor was identified as (> 1 is a stitching conflict).
@@ -198,8 +202,8 @@ pub struct VisitorEntry {
 /// An IP range after its account was looked up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkEntry {
-    pub network: Box<str>,
-    pub kind: Box<str>,
+    pub network: Key,
+    pub kind: Key,
     pub verdict: Verdict,
 }
 
@@ -207,7 +211,7 @@ pub struct NetworkEntry {
 #[derive(Debug, Default)]
 pub struct IdentityMap {
     /// Known accounts and their tier.
-    pub accounts: Map<Option<Box<str>>>,
+    pub accounts: Map<Option<Key>>,
     pub domains: Map<DomainOwner>,
     pub contacts: Map<ContactEntry>,
     pub emails: Map<EmailEntry>,
@@ -247,7 +251,7 @@ pub struct ActivityKeys<'a> {
     pub ip: Option<&'a str>,
 }
 
-fn boxed(s: &str) -> Box<str> {
+fn boxed(s: &str) -> Key {
     s.into()
 }
 
@@ -260,7 +264,7 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
     let mut map = IdentityMap::default();
 
     // Accounts and their domains (rule 3's lookup table).
-    let mut owners: Map<Vec<Box<str>>> = Map::default();
+    let mut owners: Map<Vec<Key>> = Map::default();
     for a in &inputs.accounts {
         map.accounts
             .insert(boxed(&a.id), a.tier.as_deref().map(boxed));
@@ -286,7 +290,7 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
     }
 
     // Emails of contacts: an address two contacts share identifies neither.
-    let mut email_contacts: Map<Option<Box<str>>> = Map::default();
+    let mut email_contacts: Map<Option<Key>> = Map::default();
     for c in &inputs.contacts {
         if let Some(e) = non_empty(&c.email) {
             let e = e.to_lowercase();
@@ -367,14 +371,14 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
     // Stitching: each visitor goes to the contact of its latest identification (event time,
     // then activity id); identifications naming no known contact are not identifications.
     map.identifications = latest_identifications(&inputs.identifications);
-    let mut latest: Map<(i64, &str, Box<str>)> = Map::default();
-    let mut seen: HashMap<(&str, Box<str>), (), ahash::RandomState> = HashMap::default();
+    let mut latest: Map<(i64, &str, Key)> = Map::default();
+    let mut seen: HashMap<(&str, Key), (), ahash::RandomState> = HashMap::default();
     let mut seen_count: Map<u32> = Map::default();
     for i in &map.identifications {
         let Some(contact) = map.contact_of(i.contact_id.as_deref(), i.email.as_deref()) else {
             continue;
         };
-        let contact: Box<str> = boxed(contact);
+        let contact: Key = boxed(contact);
         if seen
             .insert((i.anonymous_id.as_str(), contact.clone()), ())
             .is_none()
@@ -521,7 +525,7 @@ fn contact_verdict(map: &IdentityMap, c: &Contact, companies: &Map<CompanyMatch>
 
 /// Rule 3 for one (lower-case) email: its registrable domain, unless free-mail, naming
 /// exactly one account.
-fn email_verdict(domains: &Map<DomainOwner>, email: &str) -> (Option<Box<str>>, Verdict) {
+fn email_verdict(domains: &Map<DomainOwner>, email: &str) -> (Option<Key>, Verdict) {
     let Some(domain) = registrable_domain(email) else {
         return (None, Verdict::Unmatched(Reason::UnknownDomain));
     };

@@ -20,7 +20,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::identity::{
-    ContactEntry, DomainOwner, EmailEntry, Identification, IdentityMap, NetworkEntry, Reason,
+    ContactEntry, DomainOwner, EmailEntry, Identification, IdentityMap, Key, NetworkEntry, Reason,
     Verdict, VisitorEntry,
 };
 
@@ -254,8 +254,8 @@ impl IdentityMap {
     fn read(batches: &[RecordBatch], whole: bool, people: bool) -> Result<IdentityMap, String> {
         let mut map = IdentityMap::default();
         let mut networks_by_name: HashMap<String, u32> = Default::default();
-        let mut ip_rows: Vec<(Box<str>, Option<String>)> = Vec::new();
-        let mut several: crate::identity::Map<Vec<Box<str>>> = Default::default();
+        let mut ip_rows: Vec<(Key, Option<String>)> = Vec::new();
+        let mut several: crate::identity::Map<Vec<Key>> = Default::default();
         // Size the tables once: growing them row by row is most of the load time.
         let mut counts: HashMap<String, usize> = HashMap::new();
         for batch in batches {
@@ -293,7 +293,7 @@ impl IdentityMap {
                 if matches!(kind, "contact" | "email") != people {
                     continue;
                 }
-                let key: Box<str> = get("key", i).unwrap_or_default().into();
+                let key: Key = get("key", i).unwrap_or_default().into();
                 let verdict = || match (get("account_id", i), rule.is_null(i)) {
                     (Some(a), false) => Verdict::Account {
                         account_id: a.into(),
@@ -305,7 +305,7 @@ impl IdentityMap {
                             .unwrap_or(Reason::NoIdentifiers),
                     ),
                 };
-                let boxed = |c: &str| get(c, i).map(Box::<str>::from);
+                let boxed = |c: &str| get(c, i).map(Key::from);
                 match kind {
                     "account" => {
                         map.accounts.insert(key, boxed("tier"));

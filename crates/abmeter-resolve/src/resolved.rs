@@ -50,7 +50,7 @@ pub struct Resolver {
     /// Weights in the order of [`SENIORITIES`].
     seniority_weights: Vec<f64>,
     unknown_weight: f64,
-    tier_weights: HashMap<Box<str>, f64, ahash::RandomState>,
+    tier_weights: HashMap<crate::identity::Key, f64, ahash::RandomState>,
 }
 
 /// Read access to a string column whatever its Arrow layout.
@@ -155,7 +155,7 @@ impl Resolver {
             rule.append_option(r.rule.map(i32::from));
             let (sen, dep, per) = match r.contact {
                 Some(c) => (c.seniority, c.department, c.persona.as_deref()),
-                None => ("unknown", "unknown", None),
+                None => (SENIORITIES[5], "unknown", None),
             };
             seniority.append_value(sen);
             department.append_value(dep);
@@ -173,9 +173,12 @@ impl Resolver {
             };
             let d = (!duration.is_null(i)).then(|| duration.value(i));
             let m = kind.map_or(0.0, |k| k.minutes_for(d));
+            // The map's levels are the `SENIORITIES` statics themselves: compare addresses
+            // first (this runs for every row), text only for anything else.
             let w_sen = SENIORITIES
                 .iter()
-                .position(|s| *s == sen)
+                .position(|s| std::ptr::eq(*s, sen))
+                .or_else(|| SENIORITIES.iter().position(|s| *s == sen))
                 .map_or(self.unknown_weight, |i| self.seniority_weights[i]);
             // Without tier weights in the config every account weighs 1: skip the lookup.
             let w_tier = match r.account_id {

@@ -11,7 +11,7 @@ use super::{abmeter, ok, sql_json};
 
 /// Writes `config` as the workspace's abmeter.toml (if not empty), the canonical CSVs into
 /// a data folder, and imports them.
-fn workspace(dir: &Path, config: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(super) fn workspace(dir: &Path, config: &str, files: &[(&str, &str)]) -> PathBuf {
     let ws = dir.join("ws");
     let data = dir.join("data");
     std::fs::create_dir_all(&ws).unwrap();

@@ -4,6 +4,7 @@
 mod engagement;
 mod engagement_outcomes;
 mod resolve;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
