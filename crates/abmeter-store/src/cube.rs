@@ -191,26 +191,9 @@ impl Store {
             path: dir.clone(),
             source,
         })?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| StoreError::Io {
-                path: lock_path.clone(),
-                source,
-            })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Ok(Refresh::Busy),
-            Err(fs::TryLockError::Error(source)) => {
-                return Err(StoreError::Io {
-                    path: lock_path,
-                    source,
-                });
-            }
-        }
+        let Some(_lock) = crate::try_lock(&dir.join(LOCK_FILE))? else {
+            return Ok(Refresh::Busy);
+        };
         let manifest = self.manifest()?;
         let want = stamp(&manifest, &self.config()?);
         if read_index(root)?.is_some_and(|i| i.stamp == want) {

@@ -101,20 +101,30 @@ impl Store {
     /// is an OS file lock, so a killed import leaves no stale lock behind.
     pub fn begin_import(&self) -> Result<Import<'_>, StoreError> {
         let path = self.root.join(LOCK_FILE);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| StoreError::Io {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Import::begin(self, file),
-            Err(fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path }),
-            Err(fs::TryLockError::Error(source)) => Err(StoreError::Io { path, source }),
+        match try_lock(&path)? {
+            Some(file) => Import::begin(self, file),
+            None => Err(StoreError::Locked { path }),
         }
+    }
+}
+
+/// Takes the OS lock on `path` (created if missing) without waiting: `None` when another
+/// process holds it. The OS drops it with the process, so a crash leaves no stale lock.
+pub(crate) fn try_lock(path: &Path) -> Result<Option<File>, StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(source)) => Err(io(source)),
     }
 }
 

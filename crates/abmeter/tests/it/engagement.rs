@@ -27,19 +27,19 @@ pub(super) fn workspace(dir: &Path, config: &str, files: &[(&str, &str)]) -> Pat
 }
 
 /// Runs a report with `--format json`.
-fn report(ws: &Path, args: &[&str]) -> Value {
+pub(super) fn report(ws: &Path, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let text = ok(ws, &all);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
 }
 
-fn rows(v: &Value) -> &Vec<Value> {
+pub(super) fn rows(v: &Value) -> &Vec<Value> {
     v["rows"].as_array().expect("rows")
 }
 
 /// The one row whose `key` is `value`.
-fn row<'a>(v: &'a Value, key: &str, value: &str) -> &'a Value {
+pub(super) fn row<'a>(v: &'a Value, key: &str, value: &str) -> &'a Value {
     let found: Vec<&Value> = rows(v).iter().filter(|r| r[key] == value).collect();
     assert_eq!(found.len(), 1, "one row with {key} = {value}: {v:#}");
     found[0]
@@ -56,7 +56,7 @@ fn cell<'a>(v: &'a Value, department: &str, seniority: &str) -> &'a Value {
 }
 
 #[track_caller]
-fn approx(got: &Value, want: f64) {
+pub(super) fn approx(got: &Value, want: f64) {
     let g = got
         .as_f64()
         .unwrap_or_else(|| panic!("expected the number {want}, got {got}"));
@@ -99,9 +99,9 @@ fn engagement_row(
 
 /// A failing command: non-zero exit, and stderr naming every `needles`.
 #[track_caller]
-fn fails(ws: &Path, args: &[&str], needles: &[&str]) {
+pub(super) fn fails(ws: &Path, args: &[&str], needles: &[&str]) -> String {
     let out = abmeter(ws, args);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(
         !out.status.success(),
         "{args:?} should fail; stdout: {}",
@@ -110,6 +110,7 @@ fn fails(ws: &Path, args: &[&str], needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "{args:?}: stderr should name {n:?}: {err}");
     }
+    err
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,72 +5,13 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::{abmeter, ok};
-
-/// Writes `config` as the workspace's abmeter.toml (if not empty), the canonical CSVs into
-/// a data folder, and imports them. (As in engagement.rs.)
-fn workspace(dir: &Path, config: &str, files: &[(&str, &str)]) -> PathBuf {
-    let ws = dir.join("ws");
-    let data = dir.join("data");
-    std::fs::create_dir_all(&ws).unwrap();
-    std::fs::create_dir_all(&data).unwrap();
-    if !config.is_empty() {
-        std::fs::write(ws.join("abmeter.toml"), config).unwrap();
-    }
-    for (name, text) in files {
-        std::fs::write(data.join(name), text).unwrap();
-    }
-    ok(&ws, &["import", data.to_str().unwrap()]);
-    ws
-}
-
-/// Runs a report with `--format json`.
-fn report(ws: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--format", "json"]);
-    let text = ok(ws, &all);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
-}
-
-fn rows(v: &Value) -> &Vec<Value> {
-    v["rows"].as_array().expect("rows")
-}
-
-/// The one row whose `key` is `value`.
-fn row<'a>(v: &'a Value, key: &str, value: &str) -> &'a Value {
-    let found: Vec<&Value> = rows(v).iter().filter(|r| r[key] == value).collect();
-    assert_eq!(found.len(), 1, "one row with {key} = {value}: {v:#}");
-    found[0]
-}
-
-#[track_caller]
-fn approx(got: &Value, want: f64) {
-    let g = got
-        .as_f64()
-        .unwrap_or_else(|| panic!("expected the number {want}, got {got}"));
-    assert!((g - want).abs() < 1e-9, "expected {want}, got {g}");
-}
-
-/// A failing command: non-zero exit, and stderr naming every `needles`.
-#[track_caller]
-fn fails(ws: &Path, args: &[&str], needles: &[&str]) -> String {
-    let out = abmeter(ws, args);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !out.status.success(),
-        "{args:?} should fail; stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    for n in needles {
-        assert!(err.contains(n), "{args:?}: stderr should name {n:?}: {err}");
-    }
-    err
-}
+use super::engagement::{approx, fails, report, row, rows, workspace};
+use super::ok;
 
 // ---------------------------------------------------------------------------------------
 // 1. Engagement and outcomes: quintiles of Q2 2026 against opportunities created in
