@@ -38,6 +38,32 @@ pub async fn open(store: &Store) -> Result<(Config, SessionContext), StoreError>
     Ok((store.config()?, store.session().await?))
 }
 
+/// `--account ID` must name an account: a typo should not read as "no engagement".
+async fn require_account(store: &Store, id: &str) -> anyhow::Result<()> {
+    let ctx = store.session().await?;
+    let sql = format!(
+        "SELECT count(*) FROM accounts WHERE id = {}",
+        abmeter_metrics::scope::quote(id)
+    );
+    let found = ctx.sql(&sql).await?.collect().await?;
+    let n = found
+        .first()
+        .map(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()
+                .map_or(0, |a| a.value(0))
+        })
+        .unwrap_or(0);
+    if n == 0 {
+        return Err(anyhow!(
+            "--account: no account `{id}` in the workspace (account ids are case-sensitive; \
+             `abmeter sql \"SELECT id, name FROM accounts\"` lists them)"
+        ));
+    }
+    Ok(())
+}
+
 fn filters(scope: &ScopeArgs) -> anyhow::Result<Filters> {
     Filters::new(scope.account.clone(), &scope.segment).map_err(|e| anyhow!(e))
 }
@@ -54,6 +80,18 @@ fn print(report: &Report, format: Format) -> anyhow::Result<ExitCode> {
 pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
     let store = Store::open(root)?;
     let rt = super::runtime()?;
+    let account = match &command {
+        Command::Timeline { account, .. } => Some(account.clone()),
+        Command::Engagement { scope, .. }
+        | Command::Heatmap { scope, .. }
+        | Command::Trend { scope, .. }
+        | Command::Mqa { scope, .. }
+        | Command::Alerts { scope, .. } => scope.account.clone(),
+        _ => None,
+    };
+    if let Some(account) = account {
+        rt.block_on(require_account(&store, &account))?;
+    }
     match command {
         Command::Engagement {
             scope,

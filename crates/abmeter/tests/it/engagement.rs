@@ -1652,3 +1652,42 @@ fn the_cube_agrees_with_raw_events_on_the_demo_data() {
         }
     }
 }
+
+/// A mistyped `--account` is refused by name, not answered with an empty report.
+#[test]
+fn an_unknown_account_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(
+        dir.path(),
+        "",
+        &[
+            ("accounts.csv", "id,name\nA1,Acme\n"),
+            (
+                "activities.csv",
+                "id,timestamp,type,account_id\ne1,2026-09-01T10:00:00Z,page_view,A1\n",
+            ),
+        ],
+    );
+    for cmd in [
+        "heatmap",
+        "trend",
+        "engagement",
+        "mqa",
+        "alerts",
+        "timeline",
+    ] {
+        fails(
+            &ws,
+            &[cmd, "--account", "a1"],
+            &["no account `a1`", "--account"],
+        );
+    }
+    assert_eq!(
+        rows(&report(
+            &ws,
+            &["timeline", "--account", "A1", "--to", "2026-09-30"]
+        ))
+        .len(),
+        1
+    );
+}
