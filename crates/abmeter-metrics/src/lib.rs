@@ -3,6 +3,7 @@
 //! report. Later issues add channels, pipeline, attribution and the rest.
 
 pub mod alerts;
+pub mod attribution;
 pub mod engagement;
 pub mod followup;
 pub mod heatmap;

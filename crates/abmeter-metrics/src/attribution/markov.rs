@@ -1,0 +1,1 @@
+//! Markov-chain attribution (SPEC §7).

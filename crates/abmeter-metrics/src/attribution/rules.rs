@@ -1,0 +1,1 @@
+//! Rule-based attribution models (SPEC §7).

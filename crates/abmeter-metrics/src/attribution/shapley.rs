@@ -1,0 +1,1 @@
+//! Shapley attribution (SPEC §7).
