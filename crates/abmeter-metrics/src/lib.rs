@@ -10,6 +10,7 @@ pub mod heatmap;
 pub mod identity;
 pub mod mqa;
 pub mod outcomes;
+pub mod roi;
 pub mod scope;
 pub mod sql;
 pub mod timeline;

@@ -122,6 +122,46 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Credit pipeline or revenue to channels or campaigns under an attribution model.
+    Attribution {
+        /// first_touch, last_touch, last_non_direct, linear, time_decay, position_based,
+        /// w_shaped, full_path, markov, shapley, linear_unique, or all (side by side).
+        #[arg(long, default_value = "all")]
+        model: String,
+        /// channel or campaign.
+        #[arg(long, default_value = "channel")]
+        by: String,
+        /// pipeline (opportunities created in the period, touches up to creation) or revenue
+        /// (won opportunities closed in the period, touches up to the close).
+        #[arg(long, default_value = "pipeline")]
+        credit: String,
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Return on the programme per channel or campaign; --what-if projects one.
+    Roi {
+        /// channel or campaign.
+        #[arg(long, default_value = "channel")]
+        by: String,
+        /// The attribution model that credits revenue.
+        #[arg(long, default_value = "linear")]
+        model: String,
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Project a programme instead of measuring one.
+        #[arg(long)]
+        what_if: bool,
+        #[command(flatten)]
+        inputs: WhatIfArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Print the SQL that computes a metric (engagement, cube, heatmap, trend, mqa, alerts,
     /// timeline).
     Explain { metric: String },
@@ -146,6 +186,29 @@ pub struct ScopeArgs {
     /// Only rows where DIM=VALUE (e.g. industry=Software); repeat for several.
     #[arg(long, value_name = "DIM=VALUE")]
     pub segment: Vec<String>,
+}
+
+/// The what-if calculator's inputs (rates are fractions: 0.25 for 25%).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct WhatIfArgs {
+    /// Target accounts.
+    #[arg(long, default_value_t = 0.0, requires = "what_if")]
+    pub accounts: f64,
+    /// Share of target accounts that engage.
+    #[arg(long, default_value_t = 0.0, requires = "what_if")]
+    pub engagement_rate: f64,
+    /// Share of engaged accounts that open an opportunity.
+    #[arg(long, default_value_t = 0.0, requires = "what_if")]
+    pub opportunity_rate: f64,
+    /// Share of opportunities won.
+    #[arg(long, default_value_t = 0.0, requires = "what_if")]
+    pub win_rate: f64,
+    /// Average deal size.
+    #[arg(long, default_value_t = 0.0, requires = "what_if")]
+    pub deal_size: f64,
+    /// Programme cost.
+    #[arg(long, default_value_t = 0.0, requires = "what_if")]
+    pub cost: f64,
 }
 
 #[derive(Debug, Args, Clone, Copy)]

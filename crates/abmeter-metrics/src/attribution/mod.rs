@@ -4,9 +4,11 @@
 //! - [`rules`]: the rule-based models over one opportunity's touches (first and last touch,
 //!   last non-direct, linear, time decay, position based, W-shaped, full path);
 //! - [`markov`] and [`shapley`]: the data-driven models over account journeys;
-//! - `touches` (this module's queries): touches and journeys out of the workspace.
+//! - [`journeys`]: touches and journeys out of the workspace; [`report`]: the report.
 
+pub mod journeys;
 pub mod markov;
+pub mod report;
 pub mod rules;
 pub mod shapley;
 

@@ -20,7 +20,7 @@ use datafusion::execution::context::SessionContext;
 
 use crate::cli::{Command, ScopeArgs};
 
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
@@ -68,7 +68,7 @@ fn filters(scope: &ScopeArgs) -> anyhow::Result<Filters> {
     Filters::new(scope.account.clone(), &scope.segment).map_err(|e| anyhow!(e))
 }
 
-fn print(report: &Report, format: Format) -> anyhow::Result<ExitCode> {
+pub fn print(report: &Report, format: Format) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     abmeter_outputs::render(report, format, &mut out)?;

@@ -1,6 +1,7 @@
 //! One module per command; `run` dispatches.
 
 mod alerts_send;
+mod attribution;
 mod demo;
 mod engagement;
 mod import;
@@ -28,6 +29,39 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&workspace("abmeter-demo"), &args),
         Command::Resolve { report, format } => resolve::run(&workspace("."), report, format),
         Command::Sql { query, format } => sql::run(&workspace("."), &query, format),
+        Command::Attribution {
+            model,
+            by,
+            credit,
+            period,
+            at,
+            output,
+        } => attribution::attribution(
+            &workspace("."),
+            &model,
+            &by,
+            &credit,
+            &period,
+            at,
+            output.format,
+        ),
+        Command::Roi {
+            by,
+            model,
+            period,
+            at,
+            what_if,
+            inputs,
+            output,
+        } => attribution::roi(
+            &workspace("."),
+            &by,
+            &model,
+            &period,
+            at,
+            what_if.then_some(&inputs),
+            output.format,
+        ),
         c @ (Command::Engagement { .. }
         | Command::Timeline { .. }
         | Command::Heatmap { .. }
