@@ -264,15 +264,23 @@ pub async fn report(
     } else {
         Vec::new()
     };
+    // One model asked for: its error is the answer. Side by side, a model that cannot run
+    // on this data (Shapley with more than 15 channels, say) shows nulls and says why.
     let mut results = Vec::new();
+    let mut unavailable = Map::new();
     for m in &models {
-        let r = credit(*m, &opps, &nc, p.by, config).map_err(|e| {
-            StoreError::Query(datafusion::error::DataFusionError::Plan(format!(
-                "{}: {e}",
-                m.name()
-            )))
-        })?;
-        results.push(r);
+        match credit(*m, &opps, &nc, p.by, config) {
+            Ok(r) => results.push(Some(r)),
+            Err(e) if models.len() > 1 => {
+                unavailable.insert(m.name().into(), json!(e));
+                results.push(None);
+            }
+            Err(e) => {
+                return Err(StoreError::Query(datafusion::error::DataFusionError::Plan(
+                    format!("{}: {e}", m.name()),
+                )));
+            }
+        }
     }
     let amount = |c: &Credited| match p.credit {
         Credit::Pipeline => c.pipeline,
@@ -281,7 +289,7 @@ pub async fn report(
     let mut params = params_json(config, p);
     params.insert("opportunities".into(), json!(opps.len()));
     let key = p.by.name();
-    let mut r = if let [single] = results.as_slice() {
+    let mut r = if let [Some(single)] = results.as_slice() {
         let model = models[0];
         let mut columns = vec![
             Column::new(key, ColumnKind::Text),
@@ -321,7 +329,7 @@ pub async fn report(
         );
         let mut rep = Report::new("attribution", params, columns);
         let mut keys: BTreeMap<String, f64> = BTreeMap::new();
-        for res in &results {
+        for res in results.iter().flatten() {
             for (k, c) in res {
                 let e = keys.entry(k.clone()).or_default();
                 *e = e.max(amount(c));
@@ -329,12 +337,15 @@ pub async fn report(
         }
         for k in ordered(keys.into_iter()) {
             let mut row = vec![json!(k)];
-            row.extend(
-                results
-                    .iter()
-                    .map(|res| res.get(&k).map_or(json!(0.0), |c| json!(amount(c)))),
-            );
+            row.extend(results.iter().map(|res| match res {
+                Some(res) => res.get(&k).map_or(json!(0.0), |c| json!(amount(c))),
+                None => Value::Null,
+            }));
             rep.rows.push(row);
+        }
+        if !unavailable.is_empty() {
+            rep.params
+                .insert("unavailable".into(), Value::Object(unavailable));
         }
         rep.params.insert(
             "amount".into(),
