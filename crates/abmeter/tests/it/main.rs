@@ -1,6 +1,7 @@
 //! The CLI end to end, as a user runs it: demo → import round trips, refused imports that
 //! store nothing, --skip-invalid, a SIGKILLed import, read-only sql, config errors.
 
+mod attribution;
 mod engagement;
 mod engagement_outcomes;
 mod resolve;
