@@ -60,12 +60,8 @@ pub async fn report(
     p: &Params,
 ) -> Result<Report, StoreError> {
     let opps = opportunities(ctx, config, &p.period, Credit::Revenue).await?;
-    let credited = credit(p.model, &opps, &[], p.by, config).map_err(|e| {
-        StoreError::Query(datafusion::error::DataFusionError::Plan(format!(
-            "{}: {e}",
-            p.model.name()
-        )))
-    })?;
+    let credited = credit(p.model, &opps, &[], p.by, config)
+        .map_err(|e| StoreError::Unanswerable(format!("{}: {e}", p.model.name())))?;
     let costs = query_report(ctx, "cost", Map::new(), &cost_sql(p)).await?;
     let undated = query_report(
         ctx,

@@ -42,6 +42,9 @@ pub enum StoreError {
     Arrow(#[from] datafusion::arrow::error::ArrowError),
     #[error("{0}")]
     Query(#[from] datafusion::error::DataFusionError),
+    /// A metric that cannot be computed on this data, with why and what to do instead.
+    #[error("{0}")]
+    Unanswerable(String),
 }
 
 /// A workspace folder: `abmeter.toml`, `manifest.json` and `tables/`.

@@ -113,6 +113,21 @@ pub async fn opportunities(
         }
     };
     let lookback = config.attribution.lookback_days;
+    // The touch window of every opportunity in scope, as literal bounds: Parquet then skips
+    // the months outside it instead of resolving every stored activity.
+    let bounds = format!(
+        "WITH o AS (SELECT created_at, close_date FROM opportunities WHERE {scope})\n\
+         SELECT min(o.created_at) - INTERVAL '{lookback} days' AS lo, \
+         arrow_cast(max({conversion}), 'Timestamp(Microsecond, Some(\"UTC\"))') AS hi FROM o"
+    );
+    let window = ctx.sql(&bounds).await?.collect().await?;
+    let (lo, hi) = match window.first().filter(|b| b.num_rows() > 0) {
+        Some(b) => (ts(b, "lo", 0), ts(b, "hi", 0)),
+        None => (None, None),
+    };
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(Vec::new());
+    };
     let sql = format!(
         "WITH o AS (\n  SELECT id, account_id, coalesce(amount, 0.0) AS amount, coalesce(is_won, false) AS is_won,\n    \
          created_at, close_date FROM opportunities WHERE {scope}\n)\n\
@@ -121,12 +136,15 @@ pub async fn opportunities(
          t.id AS touch_id, t.timestamp AS touch_at, t.type AS touch_type,\n  \
          lower(coalesce(t.channel, '(none)')) AS channel, t.campaign_id\n\
          FROM o LEFT JOIN (\n  SELECT id, timestamp, type, channel, campaign_id, resolved_account_id\n  \
-         FROM resolved_activities WHERE type IN ({types})\n) t\n  \
+         FROM resolved_activities WHERE type IN ({types})\n    \
+         AND timestamp >= TIMESTAMP '{lo}' AND timestamp <= TIMESTAMP '{hi}'\n) t\n  \
          ON t.resolved_account_id = o.account_id\n  \
          AND t.timestamp >= o.created_at - INTERVAL '{lookback} days'\n  \
          AND t.timestamp <= {conversion}\n\
          ORDER BY o.id, t.timestamp, t.id",
         types = touch_types_sql(config),
+        lo = rfc3339(lo),
+        hi = rfc3339(hi),
     );
     let batches = ctx.sql(&sql).await?.collect().await?;
     let mut out: Vec<Opportunity> = Vec::new();

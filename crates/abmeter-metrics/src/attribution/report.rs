@@ -276,9 +276,7 @@ pub async fn report(
                 results.push(None);
             }
             Err(e) => {
-                return Err(StoreError::Query(datafusion::error::DataFusionError::Plan(
-                    format!("{}: {e}", m.name()),
-                )));
+                return Err(StoreError::Unanswerable(format!("{}: {e}", m.name())));
             }
         }
     }
