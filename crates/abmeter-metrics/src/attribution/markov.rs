@@ -438,14 +438,7 @@ fn markov_with(
 mod tests {
     use super::*;
 
-    fn j(path: &str, conversions: f64, nulls: f64, value: f64) -> Journey {
-        Journey {
-            path: path.split('>').map(|c| c.trim().to_string()).collect(),
-            conversions,
-            nulls,
-            value,
-        }
-    }
+    use crate::attribution::journey as j;
 
     fn credit<'a>(r: &'a MarkovResult, channel: &str) -> &'a ChannelCredit {
         r.channels.iter().find(|c| c.channel == channel).unwrap()

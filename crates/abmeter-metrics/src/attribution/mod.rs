@@ -71,3 +71,14 @@ pub struct ChannelCredit {
     /// Markov: the removal effect; Shapley: φ; linear_unique: the unnormalised credit.
     pub score: f64,
 }
+
+/// A journey from `"a > b > c"` (tests).
+#[cfg(test)]
+pub(crate) fn journey(path: &str, conversions: f64, nulls: f64, value: f64) -> Journey {
+    Journey {
+        path: path.split('>').map(|c| c.trim().to_string()).collect(),
+        conversions,
+        nulls,
+        value,
+    }
+}

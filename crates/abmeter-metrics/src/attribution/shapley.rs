@@ -166,14 +166,7 @@ pub fn linear_unique(journeys: &[Journey]) -> Vec<ChannelCredit> {
 mod tests {
     use super::*;
 
-    fn j(path: &str, conversions: f64, nulls: f64, value: f64) -> Journey {
-        Journey {
-            path: path.split('>').map(|c| c.trim().to_string()).collect(),
-            conversions,
-            nulls,
-            value,
-        }
-    }
+    use crate::attribution::journey as j;
 
     fn get<'a>(r: &'a [ChannelCredit], channel: &str) -> &'a ChannelCredit {
         r.iter().find(|c| c.channel == channel).unwrap()
