@@ -139,6 +139,10 @@ pub enum Command {
         period: String,
         #[arg(long)]
         at: Option<chrono::NaiveDate>,
+        /// Also write the data-driven models' path table (path, conv, null, value) to FILE,
+        /// in ChannelAttribution's layout.
+        #[arg(long, value_name = "FILE")]
+        journeys: Option<std::path::PathBuf>,
         #[command(flatten)]
         output: OutputArgs,
     },

@@ -118,18 +118,7 @@ pub fn credit(
             if touched.is_empty() {
                 return Ok(out);
             }
-            // Each opportunity is a converting journey; journeys with the same path merge.
-            let mut paths: BTreeMap<Vec<String>, (f64, f64, f64, f64)> = BTreeMap::new();
-            for o in &touched {
-                let keys: Vec<String> = o.touches.iter().map(|t| by.key(t)).collect();
-                let e = paths.entry(merge_repeats(&keys)).or_default();
-                e.0 += 1.0;
-                e.2 += o.amount;
-                e.3 += won(o);
-            }
-            for path in non_converting {
-                paths.entry(merge_repeats(path)).or_default().1 += 1.0;
-            }
+            let paths = path_table(opps, non_converting, by);
             let journeys = |revenue: bool| -> Vec<Journey> {
                 paths
                     .iter()
@@ -183,6 +172,45 @@ pub fn credit(
                 }
             }
         }
+    }
+    Ok(out)
+}
+
+/// The path table of the data-driven models: each distinct path (channels or campaigns,
+/// consecutive repeats merged) → (conversions, non-conversions, amount, won amount). Each
+/// touched opportunity is a converting journey; opportunities without touches are left out.
+pub fn path_table(
+    opps: &[Opportunity],
+    non_converting: &[Vec<String>],
+    by: By,
+) -> BTreeMap<Vec<String>, (f64, f64, f64, f64)> {
+    let mut paths: BTreeMap<Vec<String>, (f64, f64, f64, f64)> = BTreeMap::new();
+    for o in opps.iter().filter(|o| !o.touches.is_empty()) {
+        let keys: Vec<String> = o.touches.iter().map(|t| by.key(t)).collect();
+        let e = paths.entry(merge_repeats(&keys)).or_default();
+        e.0 += 1.0;
+        e.2 += o.amount;
+        e.3 += won(o);
+    }
+    for path in non_converting.iter().filter(|p| !p.is_empty()) {
+        paths.entry(merge_repeats(path)).or_default().1 += 1.0;
+    }
+    paths
+}
+
+/// The path table as CSV in ChannelAttribution's layout (`path` as `a > b > c`, `conv`,
+/// `null`, `value` = the opportunities' amount), for checking or further analysis.
+pub async fn journeys_csv(
+    ctx: &SessionContext,
+    config: &Config,
+    p: &Params,
+) -> Result<String, StoreError> {
+    let opps = opportunities(ctx, config, &p.period, p.credit).await?;
+    let nc = non_converting(ctx, config, p, &opps).await?;
+    let mut out = String::from("path,conv,null,value\n");
+    for (path, (conv, null, amount, _)) in path_table(&opps, &nc, p.by) {
+        let path = path.join(" > ").replace('"', "\"\"");
+        out.push_str(&format!("\"{path}\",{conv},{null},{amount}\n"));
     }
     Ok(out)
 }

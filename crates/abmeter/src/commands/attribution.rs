@@ -36,6 +36,7 @@ pub fn attribution(
     credit: &str,
     period_text: &str,
     at: Option<chrono::NaiveDate>,
+    journeys: Option<&Path>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open(root)?;
@@ -60,10 +61,18 @@ pub fn attribution(
         credit,
     };
     let rt = super::runtime()?;
-    let r = rt.block_on(async {
+    let (r, table) = rt.block_on(async {
         let (config, ctx) = open(&store).await?;
-        report::report(&ctx, &config, &params).await
+        let table = match journeys {
+            Some(_) => Some(report::journeys_csv(&ctx, &config, &params).await?),
+            None => None,
+        };
+        Ok::<_, abmeter_store::StoreError>((report::report(&ctx, &config, &params).await?, table))
     })?;
+    if let (Some(path), Some(table)) = (journeys, table) {
+        std::fs::write(path, table)
+            .map_err(|e| anyhow!("--journeys: cannot write {}: {e}", path.display()))?;
+    }
     print(&r, format)
 }
 

@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             credit,
             period,
             at,
+            journeys,
             output,
         } => attribution::attribution(
             &workspace("."),
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &credit,
             &period,
             at,
+            journeys.as_deref(),
             output.format,
         ),
         Command::Roi {
