@@ -317,8 +317,8 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
     }
     writeln!(
         out,
-        "-- engagement_cube: the daily cube every engagement report reads (stored, refreshed \
-         after each import; this is its definition)\n{};\n",
+        "-- engagement_cube: the daily cube every engagement report reads (stored; the first \
+         report after an import or a scoring change rebuilds it; this is its definition)\n{};\n",
         cube::CUBE_SQL
     )?;
     writeln!(
