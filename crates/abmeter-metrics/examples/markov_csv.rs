@@ -6,11 +6,18 @@
 //! FILE has the header `path,conv,null,value`, paths written `a > b > c` (channel names
 //! without commas). Prints `channel,conversions,value,removal_effect` on stdout, and
 //! P(conversion) and the model's time on stderr.
+//!
+//! With ORDER `heuristic` it prints `channel,first_touch,last_touch,linear` instead: the
+//! conversions the rule-based models credit when each path's channels are its touches in
+//! order (repeats kept), to check against ChannelAttribution's `heuristic_models`.
 
 use std::time::Instant;
 
-use abmeter_metrics::attribution::Journey;
+use std::collections::BTreeMap;
+
 use abmeter_metrics::attribution::markov::markov;
+use abmeter_metrics::attribution::rules::{RuleModel, weights};
+use abmeter_metrics::attribution::{Conversion, Credit, Journey, Touch};
 
 fn main() {
     if let Err(e) = run() {
@@ -24,7 +31,6 @@ fn run() -> Result<(), String> {
     let [file, order] = args.as_slice() else {
         return Err("usage: markov_csv FILE ORDER".to_string());
     };
-    let order: usize = order.parse().map_err(|e| format!("ORDER {order:?}: {e}"))?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     let mut lines = text.lines();
     let header = lines.next().unwrap_or_default().trim();
@@ -52,6 +58,10 @@ fn run() -> Result<(), String> {
             value: number(value, i + 2)?,
         });
     }
+    if order == "heuristic" {
+        return heuristic(&journeys);
+    }
+    let order: usize = order.parse().map_err(|e| format!("ORDER {order:?}: {e}"))?;
     let started = Instant::now();
     let result = markov(&journeys, order)?;
     let elapsed = started.elapsed().as_secs_f64();
@@ -64,5 +74,45 @@ fn run() -> Result<(), String> {
         journeys.len(),
         result.p_conversion
     );
+    Ok(())
+}
+
+/// First touch, last touch and linear over each path's channels as touches, one second apart.
+fn heuristic(journeys: &[Journey]) -> Result<(), String> {
+    let models = [
+        RuleModel::FirstTouch,
+        RuleModel::LastTouch,
+        RuleModel::Linear,
+    ];
+    let mut credit: BTreeMap<String, [f64; 3]> = BTreeMap::new();
+    for j in journeys.iter().filter(|j| j.conversions > 0.0) {
+        let touches: Vec<Touch> = j
+            .path
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Touch {
+                at: i as i64 * 1_000_000,
+                id: format!("{i:06}"),
+                kind: "page_view".into(),
+                channel: c.clone(),
+                campaign: None,
+            })
+            .collect();
+        let end = touches.last().map_or(0, |t| t.at);
+        let conv = Conversion {
+            created_at: end,
+            converted_at: end,
+            credit: Credit::Pipeline,
+        };
+        for (m, model) in models.iter().enumerate() {
+            for (t, w) in touches.iter().zip(weights(*model, &touches, &conv, 7.0)?) {
+                credit.entry(t.channel.clone()).or_default()[m] += w * j.conversions;
+            }
+        }
+    }
+    println!("channel,first_touch,last_touch,linear");
+    for (c, v) in credit {
+        println!("{c},{},{},{}", v[0], v[1], v[2]);
+    }
     Ok(())
 }
