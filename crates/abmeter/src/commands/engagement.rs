@@ -335,6 +335,12 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
 pub fn headline(store: &Store, end: NaiveDate, out: &mut dyn Write) -> anyhow::Result<()> {
     use chrono::Datelike;
     let rt = super::runtime()?;
+    // The last complete ISO week.
+    let last_week = if end.weekday() == chrono::Weekday::Sun {
+        end
+    } else {
+        end - Days::new(u64::from(end.weekday().num_days_from_monday()) + 1)
+    };
     let (config, quarter, top, mqas, found) = rt.block_on(async {
         let (config, ctx) = open(store).await?;
         let quarter = Period::containing(Granularity::Quarter, end, config.fiscal_year_start_month);
@@ -356,12 +362,6 @@ pub fn headline(store: &Store, end: NaiveDate, out: &mut dyn Write) -> anyhow::R
             },
         )
         .await?;
-        // The last complete ISO week.
-        let last_week = if end.weekday() == chrono::Weekday::Sun {
-            end
-        } else {
-            end - Days::new(u64::from(end.weekday().num_days_from_monday()) + 1)
-        };
         let alert_params = alerts::Params {
             at: last_week,
             weeks: 1,
@@ -434,9 +434,27 @@ pub fn headline(store: &Store, end: NaiveDate, out: &mut dyn Write) -> anyhow::R
             "top_contacts",
         ],
     );
+    // The strongest first: surges and declines by |z|.
+    let z = alerts_shown.column("z").expect("alert column");
+    alerts_shown.rows.sort_by(|a, b| {
+        let z = |r: &Vec<serde_json::Value>| r[z].as_f64().unwrap_or(0.0).abs();
+        z(b).total_cmp(&z(a))
+    });
+    let more = alerts_shown.rows.len().saturating_sub(SHOWN_ALERTS);
+    alerts_shown.rows.truncate(SHOWN_ALERTS);
     abmeter_outputs::render_table(&alerts_shown, out)?;
+    if more > 0 {
+        writeln!(
+            out,
+            "… and {more} more: abmeter --workspace {} alerts --at {last_week}",
+            store.root().display()
+        )?;
+    }
     Ok(())
 }
+
+/// Alerts the demo headline lists (the strongest).
+const SHOWN_ALERTS: usize = 10;
 
 /// Keeps only the named columns, in that order.
 fn select_columns(report: &mut Report, names: &[&str]) {
