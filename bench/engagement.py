@@ -148,7 +148,7 @@ def main():
         print(f"import of {data} (not part of the comparison): {t:.2f} s")
 
         def cold():
-            os.remove(os.path.join(ws, "cube", "cube.json"))
+            os.remove(os.path.join(ws, "cube", "index.json"))
             _, rss, out = run([binary, "--workspace", ws, "engagement", "--period", "quarter",
                                "--at", AT, "--format", "csv"])
             cold.rss = max(getattr(cold, "rss", 0), rss)

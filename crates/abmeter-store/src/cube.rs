@@ -10,7 +10,7 @@
 //! stored cube when it matches the workspace, else a view computing the same rows live from
 //! `resolved_activities` ([`CUBE_SQL`]), so a stale or missing cube only costs time.
 //! [`Store::refresh_cube`] rebuilds it, one Parquet file per month, and records what it was
-//! built from in `cube/cube.json` (replaced atomically): the activity files, the identity
+//! built from in `cube/index.json` (replaced atomically): the activity files, the identity
 //! map's files and the configuration that weighs minutes; any change rebuilds it whole.
 //! Rebuilding per month would only help when activities change without a new identity map,
 //! which an import never does (it always rebuilds the map).
@@ -25,7 +25,9 @@ use abmeter_model::{Config, Table};
 use chrono::Datelike;
 use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{sort_to_indices, take, take_record_batch};
-use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, UInt32Type};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Field, Schema, SchemaRef, TimeUnit, UInt32Type,
+};
 use datafusion::execution::context::SessionContext;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -39,10 +41,100 @@ use crate::{Store, StoreError};
 
 /// The relation every engagement report reads.
 pub const CUBE_TABLE: &str = "engagement_cube";
-const CUBE_DIR: &str = "cube";
-const INDEX_FILE: &str = "cube.json";
-const LOCK_FILE: &str = ".cube.lock";
-const FORMAT: u32 = 1;
+/// The relation attribution reads: every touch resolved to an account.
+pub const TOUCHES_TABLE: &str = "attribution_touches";
+const INDEX_FILE: &str = "index.json";
+const LOCK_FILE: &str = ".lock";
+const FORMAT: u32 = 2;
+
+/// The tables derived from resolved activities and kept as caches beside the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    /// The daily engagement cube.
+    EngagementCube,
+    /// Attribution's touches: activities of a touch type with their resolved account, so
+    /// attribution reads them instead of resolving every activity again.
+    Touches,
+}
+
+impl Derived {
+    pub const ALL: [Derived; 2] = [Derived::EngagementCube, Derived::Touches];
+
+    pub fn table(self) -> &'static str {
+        match self {
+            Derived::EngagementCube => CUBE_TABLE,
+            Derived::Touches => TOUCHES_TABLE,
+        }
+    }
+
+    /// Its folder in the workspace.
+    fn dir(self) -> &'static str {
+        match self {
+            Derived::EngagementCube => "cube",
+            Derived::Touches => "touches",
+        }
+    }
+
+    /// Its definition over `resolved_activities`.
+    pub fn sql(self, config: &Config) -> String {
+        match self {
+            Derived::EngagementCube => CUBE_SQL.to_string(),
+            Derived::Touches => {
+                let types: Vec<String> = config
+                    .attribution
+                    .effective_touch_types(&config.activities)
+                    .iter()
+                    .map(|t| format!("'{}'", t.replace('\'', "''")))
+                    .collect();
+                let types = if types.is_empty() {
+                    "NULL".to_string()
+                } else {
+                    types.join(", ")
+                };
+                format!(
+                    "SELECT resolved_account_id AS account_id, CAST(timestamp AS DATE) AS day,
+       timestamp, id, type, lower(coalesce(channel, '(none)')) AS channel, campaign_id
+FROM resolved_activities
+WHERE resolved_account_id IS NOT NULL AND type IN ({types})"
+                )
+            }
+        }
+    }
+
+    /// Its columns, as stored and as the live view returns them.
+    pub fn schema(self) -> SchemaRef {
+        match self {
+            Derived::EngagementCube => schema(),
+            Derived::Touches => Arc::new(Schema::new(vec![
+                Field::new("account_id", DataType::Utf8, true),
+                Field::new("day", DataType::Date32, true),
+                Field::new(
+                    "timestamp",
+                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    true,
+                ),
+                Field::new("id", DataType::Utf8, true),
+                Field::new("type", DataType::Utf8, true),
+                Field::new("channel", DataType::Utf8, true),
+                Field::new("campaign_id", DataType::Utf8, true),
+            ])),
+        }
+    }
+
+    /// The configuration its rows depend on (beyond the identity map).
+    fn scoring(self, config: &Config) -> serde_json::Value {
+        match self {
+            Derived::EngagementCube => serde_json::json!({
+                "activities": config.activities,
+                "seniority_weights": config.seniority_weights,
+                "tier_weights": config.tier_weights,
+            }),
+            Derived::Touches => serde_json::json!({
+                "touch_types": config.attribution.effective_touch_types(&config.activities),
+            }),
+        }
+    }
+}
 
 /// The cube's definition over `resolved_activities`: engagement summed per account × day ×
 /// contact × type, then the contact's department, seniority and persona from the identity
@@ -124,22 +216,17 @@ fn files_of(manifest: &Manifest, table: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn stamp(manifest: &Manifest, config: &Config) -> Stamp {
-    let scoring = serde_json::json!({
-        "activities": config.activities,
-        "seniority_weights": config.seniority_weights,
-        "tier_weights": config.tier_weights,
-    });
+fn stamp(kind: Derived, manifest: &Manifest, config: &Config) -> Stamp {
     Stamp {
         format: FORMAT,
         activities: files_of(manifest, Table::Activities.name()),
         identity: files_of(manifest, IDENTITY_MAP),
-        scoring,
+        scoring: kind.scoring(config),
     }
 }
 
-fn read_index(root: &Path) -> Result<Option<CubeIndex>, StoreError> {
-    let path = root.join(CUBE_DIR).join(INDEX_FILE);
+fn read_index(root: &Path, kind: Derived) -> Result<Option<CubeIndex>, StoreError> {
+    let path = root.join(kind.dir()).join(INDEX_FILE);
     match fs::read_to_string(&path) {
         // An index we cannot read is a stale cache, not an error: it is rebuilt.
         Ok(text) => Ok(serde_json::from_str(&text).ok()),
@@ -148,45 +235,53 @@ fn read_index(root: &Path) -> Result<Option<CubeIndex>, StoreError> {
     }
 }
 
-/// The stored cube's files when it matches `manifest` and `config` exactly.
-pub(crate) fn fresh_files(
+/// The stored files of `kind` when they match `manifest` and `config` exactly.
+fn fresh_files(
     root: &Path,
+    kind: Derived,
     manifest: &Manifest,
     config: &Config,
 ) -> Result<Option<Vec<DataFile>>, StoreError> {
-    let want = stamp(manifest, config);
-    Ok(read_index(root)?
+    let want = stamp(kind, manifest, config);
+    Ok(read_index(root, kind)?
         .filter(|i| i.stamp == want)
         .map(|i| i.files))
 }
 
-/// Registers `engagement_cube` on `ctx`: the stored cube when fresh, else the live view.
+/// Registers every derived table on `ctx`: the stored files when fresh, else the live view.
 pub(crate) async fn register(
     store: &Store,
     ctx: &SessionContext,
     manifest: &Manifest,
     config: &Config,
 ) -> Result<(), StoreError> {
-    match fresh_files(store.root(), manifest, config)? {
-        Some(files) if !files.is_empty() => {
-            store.register_files(ctx, CUBE_TABLE, schema(), &files)?;
-        }
-        _ => {
-            let df = ctx.sql(CUBE_SQL).await?;
-            ctx.register_table(CUBE_TABLE, df.into_view())?;
+    for kind in Derived::ALL {
+        match fresh_files(store.root(), kind, manifest, config)? {
+            Some(files) if !files.is_empty() => {
+                store.register_files(ctx, kind.table(), kind.schema(), &files)?;
+            }
+            _ => {
+                let df = ctx.sql(&kind.sql(config)).await?;
+                ctx.register_table(kind.table(), df.into_view())?;
+            }
         }
     }
     Ok(())
 }
 
 impl Store {
-    /// Brings the stored cube up to date with the workspace: rebuilds it whole when the
-    /// activities, the identity map (every import that brings activities, contacts, accounts
-    /// or ranges makes a new one) or the scoring configuration changed. Another process
-    /// refreshing at the same time is not waited for ([`Refresh::Busy`]).
+    /// Brings the engagement cube up to date ([`Store::refresh`]).
     pub async fn refresh_cube(&self) -> Result<Refresh, StoreError> {
+        self.refresh(Derived::EngagementCube).await
+    }
+
+    /// Brings a derived table up to date with the workspace: rebuilds it whole when the
+    /// activities, the identity map (every import that brings activities, contacts, accounts
+    /// or ranges makes a new one) or the configuration it depends on changed. Another
+    /// process refreshing at the same time is not waited for ([`Refresh::Busy`]).
+    pub async fn refresh(&self, kind: Derived) -> Result<Refresh, StoreError> {
         let root = self.root();
-        let dir = root.join(CUBE_DIR);
+        let dir = root.join(kind.dir());
         fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
             path: dir.clone(),
             source,
@@ -195,36 +290,41 @@ impl Store {
             return Ok(Refresh::Busy);
         };
         let manifest = self.manifest()?;
-        let want = stamp(&manifest, &self.config()?);
-        if read_index(root)?.is_some_and(|i| i.stamp == want) {
+        let config = self.config()?;
+        let want = stamp(kind, &manifest, &config);
+        if read_index(root, kind)?.is_some_and(|i| i.stamp == want) {
             return Ok(Refresh::Fresh);
         }
-        let written = self.build(&manifest).await?;
+        let written = self.build(kind, &manifest, &config).await?;
         let index = CubeIndex {
             stamp: want,
             files: written.values().cloned().collect(),
         };
-        write_index(root, &index)?;
-        remove_unlisted(root, &index);
+        write_index(root, kind, &index)?;
+        remove_unlisted(root, kind, &index);
         Ok(Refresh::Rebuilt {
             rows: index.files.iter().map(|f| f.rows).sum(),
             months: written.into_keys().collect(),
         })
     }
 
-    /// Computes the cube in one query and streams its rows into one file per month, each
-    /// batch cut into its months' runs.
-    async fn build(&self, manifest: &Manifest) -> Result<BTreeMap<String, DataFile>, StoreError> {
+    /// Computes a derived table in one query and streams its rows into one file per month,
+    /// each batch cut into its months' runs.
+    async fn build(
+        &self,
+        kind: Derived,
+        manifest: &Manifest,
+        config: &Config,
+    ) -> Result<BTreeMap<String, DataFile>, StoreError> {
         let ctx = self.session().await?;
-        let sql = CUBE_SQL;
-        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+        let mut stream = ctx.sql(&kind.sql(config)).await?.execute_stream().await?;
         // One open file per month: each batch is cut into its months' runs.
         let mut writers: BTreeMap<u32, MonthWriter> = BTreeMap::new();
         while let Some(batch) = stream.next().await {
             let batch = batch?;
             let keys: UInt32Array = batch
                 .column_by_name("day")
-                .expect("cube rows have a day")
+                .expect("derived rows have a day")
                 .as_primitive::<Date32Type>()
                 .iter()
                 .map(|d| d.map_or(0, month_key))
@@ -244,6 +344,7 @@ impl Store {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => e.insert(MonthWriter::create(
                         self.root(),
+                        kind,
                         manifest.generation,
                         format!("{:04}-{:02}", key / 12, key % 12 + 1),
                     )?),
@@ -257,7 +358,7 @@ impl Store {
             let (month, file) = w.finish()?;
             out.insert(month, file);
         }
-        sync_dir(&self.root().join(CUBE_DIR))?;
+        sync_dir(&self.root().join(kind.dir()))?;
         Ok(out)
     }
 }
@@ -277,9 +378,15 @@ struct MonthWriter {
 }
 
 impl MonthWriter {
-    fn create(root: &Path, generation: u64, month: String) -> Result<MonthWriter, StoreError> {
+    fn create(
+        root: &Path,
+        kind: Derived,
+        generation: u64,
+        month: String,
+    ) -> Result<MonthWriter, StoreError> {
         let rel = format!(
-            "{CUBE_DIR}/{month}-g{generation:08}-{}.parquet",
+            "{}/{month}-g{generation:08}-{}.parquet",
+            kind.dir(),
             std::process::id()
         );
         let path = root.join(&rel);
@@ -287,7 +394,7 @@ impl MonthWriter {
             path: path.clone(),
             source,
         })?;
-        let writer = ArrowWriter::try_new(file, schema(), Some(writer_properties()))?;
+        let writer = ArrowWriter::try_new(file, kind.schema(), Some(writer_properties()))?;
         Ok(MonthWriter {
             month,
             rel,
@@ -327,8 +434,8 @@ fn writer_properties() -> WriterProperties {
         .build()
 }
 
-fn write_index(root: &Path, index: &CubeIndex) -> Result<(), StoreError> {
-    let dir = root.join(CUBE_DIR);
+fn write_index(root: &Path, kind: Derived, index: &CubeIndex) -> Result<(), StoreError> {
+    let dir = root.join(kind.dir());
     let tmp = dir.join(format!("{INDEX_FILE}.tmp"));
     let io = |path: &PathBuf| {
         let path = path.clone();
@@ -344,9 +451,9 @@ fn write_index(root: &Path, index: &CubeIndex) -> Result<(), StoreError> {
 }
 
 /// Deletes cube files the index no longer lists (best effort: they are only a cache).
-fn remove_unlisted(root: &Path, index: &CubeIndex) {
+fn remove_unlisted(root: &Path, kind: Derived, index: &CubeIndex) {
     let listed: HashSet<PathBuf> = index.files.iter().map(|f| root.join(&f.path)).collect();
-    let Ok(entries) = fs::read_dir(root.join(CUBE_DIR)) else {
+    let Ok(entries) = fs::read_dir(root.join(kind.dir())) else {
         return;
     };
     for entry in entries.flatten() {

@@ -1,7 +1,8 @@
 //! Touches and journeys out of the workspace (SPEC §7).
 //!
-//! An opportunity's touches are its account's activities whose type is an attribution touch
-//! type, from `lookback_days` before its creation up to its conversion: the creation for
+//! Touches come from `attribution_touches` (activities of an attribution touch type with
+//! their resolved account; a cache kept like the engagement cube). An opportunity's touches
+//! are its account's touches from `lookback_days` before its creation up to its conversion: the creation for
 //! pipeline credit, the end of the close date for revenue credit (won opportunities).
 //! Account journeys for the data-driven models are the converting ones (each opportunity's
 //! touches) and, per account without an opportunity in the period, the touches of the
@@ -17,7 +18,6 @@ use datafusion::arrow::datatypes::{Float64Type, TimestampMicrosecondType};
 use datafusion::execution::context::SessionContext;
 
 use super::{Conversion, Credit, Touch};
-use crate::scope::quote;
 
 /// One opportunity with its touches in time order (ties by activity id).
 #[derive(Debug, Clone)]
@@ -73,21 +73,6 @@ fn ts(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
     (!c.is_null(i)).then(|| c.value(i))
 }
 
-/// The attribution touch types of the config, as a SQL list.
-fn touch_types_sql(config: &Config) -> String {
-    let types: Vec<String> = config
-        .attribution
-        .effective_touch_types(&config.activities)
-        .iter()
-        .map(|t| quote(t))
-        .collect();
-    if types.is_empty() {
-        "NULL".into()
-    } else {
-        types.join(", ")
-    }
-}
-
 /// The opportunities credited in `period`: created in it (pipeline), or won with a close
 /// date in it (revenue); each with its touches.
 pub async fn opportunities(
@@ -134,15 +119,14 @@ pub async fn opportunities(
          SELECT o.id AS opportunity_id, o.account_id, o.amount, o.is_won, o.created_at,\n  \
          arrow_cast({conversion}, 'Timestamp(Microsecond, Some(\"UTC\"))') AS converted_at,\n  \
          t.id AS touch_id, t.timestamp AS touch_at, t.type AS touch_type,\n  \
-         lower(coalesce(t.channel, '(none)')) AS channel, t.campaign_id\n\
-         FROM o LEFT JOIN (\n  SELECT id, timestamp, type, channel, campaign_id, resolved_account_id\n  \
-         FROM resolved_activities WHERE type IN ({types})\n    \
-         AND timestamp >= TIMESTAMP '{lo}' AND timestamp <= TIMESTAMP '{hi}'\n) t\n  \
-         ON t.resolved_account_id = o.account_id\n  \
+         t.channel, t.campaign_id\n\
+         FROM o LEFT JOIN (\n  SELECT id, timestamp, type, channel, campaign_id, account_id\n  \
+         FROM attribution_touches\n  \
+         WHERE timestamp >= TIMESTAMP '{lo}' AND timestamp <= TIMESTAMP '{hi}'\n) t\n  \
+         ON t.account_id = o.account_id\n  \
          AND t.timestamp >= o.created_at - INTERVAL '{lookback} days'\n  \
          AND t.timestamp <= {conversion}\n\
          ORDER BY o.id, t.timestamp, t.id",
-        types = touch_types_sql(config),
         lo = rfc3339(lo),
         hi = rfc3339(hi),
     );
@@ -195,13 +179,10 @@ pub async fn account_touches(
     let end = period.end;
     let from = end - Days::new(config.attribution.lookback_days.into());
     let sql = format!(
-        "SELECT resolved_account_id AS account_id, id, timestamp, type,\n  \
-         lower(coalesce(channel, '(none)')) AS channel, campaign_id\n\
-         FROM resolved_activities\n\
-         WHERE resolved_account_id IS NOT NULL AND type IN ({types})\n  \
-         AND timestamp >= TIMESTAMP '{from}T00:00:00Z' AND timestamp < TIMESTAMP '{end}T00:00:00Z'\n\
-         ORDER BY resolved_account_id, timestamp, id",
-        types = touch_types_sql(config),
+        "SELECT account_id, id, timestamp, type, channel, campaign_id\n\
+         FROM attribution_touches\n\
+         WHERE timestamp >= TIMESTAMP '{from}T00:00:00Z' AND timestamp < TIMESTAMP '{end}T00:00:00Z'\n\
+         ORDER BY account_id, timestamp, id",
     );
     let mut out: BTreeMap<String, Vec<Touch>> = BTreeMap::new();
     for b in &ctx.sql(&sql).await?.collect().await? {

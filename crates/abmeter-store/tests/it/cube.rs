@@ -129,7 +129,7 @@ fn a_busy_or_broken_cube_never_stops_a_query() {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.path().join("cube/.cube.lock"))
+        .open(dir.path().join("cube/.lock"))
         .unwrap();
     lock.lock().unwrap();
     assert_eq!(refresh(&store), Refresh::Busy);
@@ -137,7 +137,55 @@ fn a_busy_or_broken_cube_never_stops_a_query() {
     drop(lock);
     assert!(matches!(refresh(&store), Refresh::Rebuilt { .. }));
     // A damaged index is a stale cache: rebuilt, not an error.
-    std::fs::write(dir.path().join("cube/cube.json"), "{ not json").unwrap();
+    std::fs::write(dir.path().join("cube/index.json"), "{ not json").unwrap();
     assert!(matches!(refresh(&store), Refresh::Rebuilt { .. }));
     assert_eq!(query(&store, "SELECT count(*) FROM engagement_cube"), ["5"]);
+}
+
+#[test]
+fn attribution_touches_are_the_resolved_touch_type_activities() {
+    use abmeter_store::cube::Derived;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    import(
+        &store,
+        &[
+            ("accounts.csv", ACCOUNTS),
+            ("contacts.csv", CONTACTS),
+            ("activities.csv", ACTIVITIES),
+        ],
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rows = "SELECT account_id, id, type, channel FROM attribution_touches ORDER BY id";
+    // email_send is worth 0 minutes: not a touch by default.
+    let want = [
+        "a1|e1|webinar_attended|(none)",
+        "a1|e2|email_open|(none)",
+        "a2|e3|content_download|(none)",
+        "a2|e4|page_view|(none)",
+    ];
+    assert_eq!(query(&store, rows), want, "live");
+    assert!(matches!(
+        rt.block_on(store.refresh(Derived::Touches)).unwrap(),
+        Refresh::Rebuilt { rows: 4, .. }
+    ));
+    assert_eq!(query(&store, rows), want, "stored");
+    assert_eq!(
+        rt.block_on(store.refresh(Derived::Touches)).unwrap(),
+        Refresh::Fresh
+    );
+    // Naming the touch types rebuilds them.
+    std::fs::write(
+        dir.path().join("abmeter.toml"),
+        "[attribution]\ntouch_types = [\"email_send\", \"page_view\"]\n",
+    )
+    .unwrap();
+    assert!(matches!(
+        rt.block_on(store.refresh(Derived::Touches)).unwrap(),
+        Refresh::Rebuilt { rows: 2, .. }
+    ));
+    assert_eq!(
+        query(&store, rows),
+        ["a2|e4|page_view|(none)", "a2|e5|email_send|(none)"]
+    );
 }

@@ -10,10 +10,31 @@ use abmeter_metrics::roi;
 use abmeter_model::Period;
 use abmeter_outputs::Format;
 use abmeter_store::Store;
+use abmeter_store::cube::{Derived, Refresh};
 use anyhow::anyhow;
 
-use super::engagement::{open, print, today};
+use super::engagement::{print, today};
 use crate::cli::WhatIfArgs;
+
+/// The config and a session whose `attribution_touches` is up to date.
+async fn open(
+    store: &Store,
+) -> Result<
+    (
+        abmeter_model::Config,
+        datafusion::execution::context::SessionContext,
+    ),
+    abmeter_store::StoreError,
+> {
+    let started = std::time::Instant::now();
+    if let Refresh::Rebuilt { rows, .. } = store.refresh(Derived::Touches).await? {
+        eprintln!(
+            "attribution touches: {rows} rebuilt in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((store.config()?, store.session().await?))
+}
 
 fn by(text: &str) -> anyhow::Result<By> {
     match text.trim().to_ascii_lowercase().as_str() {

@@ -1622,7 +1622,7 @@ fn the_cube_agrees_with_raw_events_on_the_demo_data() {
             "{part:?} missing from:\n{headline}"
         );
     }
-    assert!(ws.join("cube/cube.json").exists());
+    assert!(ws.join("cube/index.json").exists());
     let cube = sql_json(
         &ws,
         "SELECT account_id, department, seniority, sum(minutes) AS m, sum(weighted_minutes) AS w, \
