@@ -11,7 +11,8 @@ Usage:
 
 Timed, median of RUNS after a warm-up, whole processes (open, resolve the activities in the
 opportunities' touch windows, compute, print):
-  - `attribution --model linear` (one rule-based model), `--model all` (every model),
+  - `attribution --model linear` (one rule-based model), `--model rules` (every rule-based
+    model side by side), `--model all` (every model),
     `--model markov` at orders 1 and 3 (attribution.markov_order in WS/abmeter.toml).
 Then the Markov path table abmeter used (`--journeys`) goes to ChannelAttribution's
 markov_model (order 1, max_step = 10 × the longest journey, nsim_start 1e7, seed 0), and the
@@ -60,6 +61,7 @@ def main():
     results = {}
     try:
         results["linear"] = timed(ab + ["--model", "linear"])
+        results["rule-based (8)"] = timed(ab + ["--model", "rules"])
         results["all models"] = timed(ab + ["--model", "all"])
         for order in (1, 3):
             with open(toml, "w") as f:

@@ -125,7 +125,8 @@ pub enum Command {
     /// Credit pipeline or revenue to channels or campaigns under an attribution model.
     Attribution {
         /// first_touch, last_touch, last_non_direct, linear, time_decay, position_based,
-        /// w_shaped, full_path, markov, shapley, linear_unique, or all (side by side).
+        /// w_shaped, full_path, markov, shapley, linear_unique; or all / rules (every model /
+        /// every rule-based model, side by side).
         #[arg(long, default_value = "all")]
         model: String,
         /// channel or campaign.

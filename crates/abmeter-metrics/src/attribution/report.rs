@@ -62,11 +62,44 @@ impl FromStr for Model {
     }
 }
 
+/// Which models a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    One(Model),
+    /// Every model side by side (`--model all`).
+    All,
+    /// The rule-based models side by side (`--model rules`).
+    Rules,
+}
+
+impl Selection {
+    pub fn name(self) -> &'static str {
+        match self {
+            Selection::One(m) => m.name(),
+            Selection::All => "all",
+            Selection::Rules => "rules",
+        }
+    }
+}
+
+impl FromStr for Selection {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(Selection::All),
+            "rules" => Ok(Selection::Rules),
+            other => other
+                .parse()
+                .map(Selection::One)
+                .map_err(|e: String| format!("{e}, rules (every rule-based model)")),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Params {
     pub period: Period,
-    /// None: every model side by side.
-    pub model: Option<Model>,
+    pub model: Selection,
     pub by: By,
     pub credit: Credit,
 }
@@ -238,7 +271,7 @@ async fn non_converting(
 
 fn params_json(config: &Config, p: &Params) -> Map<String, Value> {
     let mut params = Map::new();
-    params.insert("model".into(), json!(p.model.map_or("all", |m| m.name())));
+    params.insert("model".into(), json!(p.model.name()));
     params.insert("by".into(), json!(p.by.name()));
     params.insert(
         "credit".into(),
@@ -283,9 +316,13 @@ pub async fn report(
     p: &Params,
 ) -> Result<Report, StoreError> {
     let opps = opportunities(ctx, config, &p.period, p.credit).await?;
-    let models = match p.model {
-        Some(m) => vec![m],
-        None => models_for(p.credit),
+    let models: Vec<Model> = match p.model {
+        Selection::One(m) => vec![m],
+        Selection::All => models_for(p.credit),
+        Selection::Rules => models_for(p.credit)
+            .into_iter()
+            .filter(|m| matches!(m, Model::Rule(_)))
+            .collect(),
     };
     let nc = if models.iter().any(|m| !matches!(m, Model::Rule(_))) {
         non_converting(ctx, config, p, &opps).await?

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use abmeter_metrics::attribution::Credit;
 use abmeter_metrics::attribution::journeys::By;
-use abmeter_metrics::attribution::report::{self, Model};
+use abmeter_metrics::attribution::report::{self, Selection};
 use abmeter_metrics::roi;
 use abmeter_model::Period;
 use abmeter_outputs::Format;
@@ -61,16 +61,13 @@ pub fn attribution(
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let store = Store::open(root)?;
-    let model = match model.trim().to_ascii_lowercase().as_str() {
-        "all" => None,
-        m => Some(m.parse::<Model>().map_err(|e| anyhow!("--model: {e}"))?),
-    };
+    let model: Selection = model.parse().map_err(|e| anyhow!("--model: {e}"))?;
     let credit = match credit.trim().to_ascii_lowercase().as_str() {
         "pipeline" => Credit::Pipeline,
         "revenue" => Credit::Revenue,
         other => return Err(anyhow!("--credit: `{other}` is not pipeline or revenue")),
     };
-    if credit == Credit::Pipeline && model.is_some_and(|m| m.name() == "full_path") {
+    if credit == Credit::Pipeline && model.name() == "full_path" {
         return Err(anyhow!(
             "--model full_path credits revenue (touches up to the close): add --credit revenue"
         ));
