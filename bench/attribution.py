@@ -61,7 +61,7 @@ def main():
     results = {}
     try:
         results["linear"] = timed(ab + ["--model", "linear"])
-        results["rule-based (8)"] = timed(ab + ["--model", "rules"])
+        results["rule-based models"] = timed(ab + ["--model", "rules"])
         results["all models"] = timed(ab + ["--model", "all"])
         for order in (1, 3):
             with open(toml, "w") as f:
