@@ -169,14 +169,13 @@ pub async fn opportunities(
     Ok(out)
 }
 
-/// The touches of each account in `[end of period − lookback_days, end of period)`, for the
-/// non-converting journeys of accounts without an opportunity in the period.
+/// The touches of each account in `[end − lookback_days, end)`, for the non-converting
+/// journeys of accounts without an opportunity in the period.
 pub async fn account_touches(
     ctx: &SessionContext,
     config: &Config,
-    period: &Period,
+    end: chrono::NaiveDate,
 ) -> Result<BTreeMap<String, Vec<Touch>>, StoreError> {
-    let end = period.end;
     let from = end - Days::new(config.attribution.lookback_days.into());
     let sql = format!(
         "SELECT account_id, id, timestamp, type, channel, campaign_id\n\

@@ -99,6 +99,8 @@ impl FromStr for Selection {
 #[derive(Debug, Clone)]
 pub struct Params {
     pub period: Period,
+    /// The report date: non-converting journeys end no later than the day after it.
+    pub at: chrono::NaiveDate,
     pub model: Selection,
     pub by: By,
     pub credit: Credit,
@@ -261,7 +263,10 @@ async fn non_converting(
     opps: &[Opportunity],
 ) -> Result<Vec<Vec<String>>, StoreError> {
     let converted: BTreeSet<&str> = opps.iter().map(|o| o.account_id.as_str()).collect();
-    Ok(account_touches(ctx, config, &p.period)
+    // The window ends with the period, or the day after `--at` if that comes first
+    // (SPEC §11): a journey still under way is not yet a non-conversion.
+    let end = p.period.end.min(p.at + chrono::Days::new(1));
+    Ok(account_touches(ctx, config, end)
         .await?
         .into_iter()
         .filter(|(a, _)| !converted.contains(a.as_str()))

@@ -74,6 +74,7 @@ pub fn attribution(
     }
     let params = report::Params {
         period: period(&store, period_text, at)?,
+        at: at.unwrap_or_else(today),
         model,
         by: by(by_text)?,
         credit,

@@ -525,6 +525,29 @@ fn markov_reproduces_the_worked_example() {
         approx(&r["revenue"], 0.0);
     }
     assert_eq!(rows(&v).len(), 3, "{v:#}");
+
+    // SPEC §11: non-converting journeys end at the end of P or the day after --at, whichever
+    // is first. At 2026-09-01 the window ends 2026-09-02: A3's touches (2 and 3 September)
+    // are not yet a journey, A2's (1 September) is. Journeys c1 > c2 > c3 (converting) and
+    // c1 (not): start→c1 2; c1→c2 1, c1→null 1; c2→c3 1; c3→conv 1. Removing any channel
+    // leaves no way to convert: RE 1 each, a third of the conversion each.
+    let v = report(
+        &ws,
+        &[
+            "attribution",
+            "--model",
+            "markov",
+            "--period",
+            "2026-Q3",
+            "--at",
+            "2026-09-01",
+        ],
+    );
+    for c in ["c1", "c2", "c3"] {
+        let r = row(&v, "channel", c);
+        approx(&r["removal_effect"], 1.0);
+        approx(&r["opportunities"], 1.0 / 3.0);
+    }
 }
 
 // ---------------------------------------------------------------------------------------
