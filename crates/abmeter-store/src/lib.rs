@@ -8,6 +8,7 @@ pub mod import;
 pub mod manifest;
 pub mod query;
 pub mod resolved;
+pub mod sourcing;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

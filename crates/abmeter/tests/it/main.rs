@@ -6,6 +6,7 @@ mod engagement;
 mod engagement_outcomes;
 mod resolve;
 mod snapshots;
+mod sourcing;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
