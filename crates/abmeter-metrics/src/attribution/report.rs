@@ -403,10 +403,18 @@ pub async fn report(
                 *e = e.max(amount(c));
             }
         }
+        // Unattributed opportunities are the same under every model, one that could not
+        // run included.
+        let unattributed = results
+            .iter()
+            .flatten()
+            .find_map(|r| r.get(UNATTRIBUTED))
+            .map(amount);
         for k in ordered(keys.into_iter()) {
             let mut row = vec![json!(k)];
             row.extend(results.iter().map(|res| match res {
                 Some(res) => res.get(&k).map_or(json!(0.0), |c| json!(amount(c))),
+                None if k == UNATTRIBUTED => json!(unattributed),
                 None => Value::Null,
             }));
             rep.rows.push(row);
