@@ -17,11 +17,12 @@ use abmeter_model::report::{Column, ColumnKind, Report};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Date32Type, Float64Type, TimestampMicrosecondType};
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{Date32Type, TimestampMicrosecondType};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
+use crate::cells::{float, median, rfc3339, text};
 use crate::scope::{Filters, facts, quote};
 
 /// The activity types that count as a sales touch.
@@ -41,19 +42,6 @@ pub struct Params {
 
 async fn batches(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, StoreError> {
     Ok(ctx.sql(sql).await?.collect().await?)
-}
-
-fn text(b: &RecordBatch, name: &str, i: usize) -> Option<String> {
-    let c = b.column_by_name(name)?;
-    let a = c.as_string_opt::<i32>()?;
-    (!a.is_null(i)).then(|| a.value(i).to_string())
-}
-
-fn f64_at(b: &RecordBatch, name: &str, i: usize) -> f64 {
-    b.column_by_name(name)
-        .and_then(|c| c.as_primitive_opt::<Float64Type>())
-        .filter(|a| !a.is_null(i))
-        .map_or(0.0, |a| a.value(i))
 }
 
 /// Day-level engagement of one buying center.
@@ -143,8 +131,8 @@ pub async fn report(
                 .days
                 .entry(d)
                 .or_default();
-            entry.0 += f64_at(&b, "weighted_minutes", i);
-            if f64_at(&b, "minutes", i) > 0.0
+            entry.0 += float(&b, "weighted_minutes", i).unwrap_or(0.0);
+            if float(&b, "minutes", i).unwrap_or(0.0) > 0.0
                 && let Some(c) = text(&b, "contact_id", i)
             {
                 entry.1.push(c);
@@ -240,10 +228,14 @@ pub async fn report(
                 }
                 let w = state.get_mut(&account).expect("state");
                 let contacts: Vec<String> = match text(&b, "contact_id", i) {
-                    Some(c) if f64_at(&b, "minutes", i) > 0.0 => vec![c],
+                    Some(c) if float(&b, "minutes", i).unwrap_or(0.0) > 0.0 => vec![c],
                     _ => Vec::new(),
                 };
-                w.add(f64_at(&b, "weighted_minutes", i), &contacts, 1);
+                w.add(
+                    float(&b, "weighted_minutes", i).unwrap_or(0.0),
+                    &contacts,
+                    1,
+                );
                 if w.qualifies(config) {
                     moments.insert(account, (t, text(&b, "id", i).unwrap_or_default()));
                 }
@@ -330,9 +322,9 @@ pub async fn report(
                 .cloned()
                 .map_or(Value::Null, Value::String),
             json!(q.center),
-            json!(micros_rfc3339(at)),
+            json!(rfc3339(at)),
             json!(touch.is_some()),
-            touch.map_or(Value::Null, |(t, _, _)| json!(micros_rfc3339(*t))),
+            touch.map_or(Value::Null, |(t, _, _)| json!(rfc3339(*t))),
             touch.map_or(Value::Null, |(_, _, ty)| json!(ty)),
             h.map_or(Value::Null, |h| json!(h)),
         ];
@@ -357,25 +349,6 @@ pub async fn report(
         median(&mut hours).map_or(Value::Null, |m| json!(m)),
     );
     Ok(r)
-}
-
-fn median(xs: &mut [f64]) -> Option<f64> {
-    if xs.is_empty() {
-        return None;
-    }
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    Some(if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
-    })
-}
-
-fn micros_rfc3339(t: i64) -> String {
-    DateTime::<Utc>::from_timestamp_micros(t)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-        .unwrap_or_default()
 }
 
 async fn account_names(

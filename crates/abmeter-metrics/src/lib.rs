@@ -4,17 +4,22 @@
 
 pub mod alerts;
 pub mod attribution;
+pub mod cells;
+pub mod dark_funnel;
+pub mod deals;
 pub mod engagement;
 pub mod followup;
 pub mod heatmap;
 pub mod identity;
 pub mod mqa;
 pub mod outcomes;
+pub mod pipeline;
 pub mod roi;
 pub mod scope;
 pub mod sql;
 pub mod timeline;
 pub mod to_report;
 pub mod trend;
+pub mod velocity;
 
 pub use to_report::batches_to_report;

@@ -1382,7 +1382,66 @@ impl Default for DarkFunnelConfig {
     }
 }
 
+/// The category of a self-reported source that no dark-funnel rule matches.
+pub const DARK_FUNNEL_OTHER: &str = "other";
+
+/// The dark-funnel rules ready to classify many texts: keywords lower-cased once.
+#[derive(Debug, Clone)]
+pub struct DarkFunnelClassifier<'a> {
+    rules: Vec<(&'a str, Vec<String>)>,
+}
+
+impl<'a> DarkFunnelClassifier<'a> {
+    /// The category of `text`: the first rule with a keyword found anywhere in it, ignoring
+    /// case (Unicode lower case, so `G2` and `LinkedIn` match and Chinese keywords match as
+    /// written); [`DARK_FUNNEL_OTHER`] when none does.
+    pub fn category(&self, text: &str) -> &'a str {
+        let lower = text.to_lowercase();
+        self.rules
+            .iter()
+            .find(|(_, keywords)| keywords.iter().any(|k| lower.contains(k.as_str())))
+            .map_or(DARK_FUNNEL_OTHER, |(category, _)| *category)
+    }
+}
+
 impl DarkFunnelConfig {
+    /// The rules with their keywords lower-cased, to classify many texts.
+    pub fn classifier(&self) -> DarkFunnelClassifier<'_> {
+        DarkFunnelClassifier {
+            rules: self
+                .rules
+                .iter()
+                .map(|r| {
+                    let keywords = r
+                        .keywords
+                        .iter()
+                        .map(|k| k.to_lowercase())
+                        .filter(|k| !k.is_empty())
+                        .collect();
+                    (r.category.as_str(), keywords)
+                })
+                .collect(),
+        }
+    }
+
+    /// The category of one text ([`DarkFunnelClassifier::category`]).
+    pub fn category(&self, text: &str) -> &str {
+        self.classifier().category(text)
+    }
+
+    /// Every category in report order: the rules' categories in rule order (each once),
+    /// then [`DARK_FUNNEL_OTHER`].
+    pub fn categories(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.rules {
+            if !out.contains(&r.category.as_str()) && r.category != DARK_FUNNEL_OTHER {
+                out.push(&r.category);
+            }
+        }
+        out.push(DARK_FUNNEL_OTHER);
+        out
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         for (i, rule) in self.rules.iter().enumerate() {
             let key = format!("dark_funnel.rules[{i}]");
@@ -2270,6 +2329,64 @@ mod tests {
             .collect();
         assert_eq!(departments, DEPARTMENTS[..12]);
         assert!(rules.seniority[1].keywords.contains(&"总经理".to_string()));
+    }
+
+    #[test]
+    fn dark_funnel_categories() {
+        let d = DarkFunnelConfig::default();
+        for (text, want) in [
+            ("Heard on a podcast", "podcast"),
+            ("听了一期播客", "podcast"),
+            ("Slack community", "community"),
+            ("朋友推荐", "word_of_mouth"),
+            ("A COLLEAGUE told me", "word_of_mouth"),
+            ("G2 reviews", "review_site"),
+            ("Gartner", "review_site"),
+            ("LinkedIn post", "social"),
+            ("小红书", "social"),
+            ("百度搜索", "search"),
+            ("Googled it", "search"),
+            ("saw you at a conference", "event"),
+            ("行业展会", "event"),
+            ("no idea", "other"),
+            ("", "other"),
+            // The first rule in order wins: a podcast a friend recommended is a podcast.
+            ("my friend's podcast", "podcast"),
+        ] {
+            assert_eq!(d.category(text), want, "{text:?}");
+        }
+        assert_eq!(
+            d.categories(),
+            [
+                "podcast",
+                "community",
+                "word_of_mouth",
+                "review_site",
+                "social",
+                "search",
+                "event",
+                "other"
+            ]
+        );
+
+        // Configured rules: keywords in any case, a category split over two rules listed once,
+        // an explicit `other` rule kept last.
+        let c = Config::from_toml_str(
+            "[[dark_funnel.rules]]\ncategory = \"analyst\"\nkeywords = [\"FORRESTER\"]\n\
+             [[dark_funnel.rules]]\ncategory = \"other\"\nkeywords = [\"unsure\"]\n\
+             [[dark_funnel.rules]]\ncategory = \"review_site\"\nkeywords = [\"G2\"]\n\
+             [[dark_funnel.rules]]\ncategory = \"analyst\"\nkeywords = [\"Gartner\"]\n\
+             [[dark_funnel.rules]]\ncategory = \"event\"\nkeywords = [\"Événement\"]\n",
+        )
+        .unwrap();
+        let d = &c.dark_funnel;
+        assert_eq!(d.category("a Forrester wave"), "analyst");
+        assert_eq!(d.category("gartner and g2"), "review_site");
+        assert_eq!(d.category("Unsure"), "other");
+        assert_eq!(d.category("podcast"), "other");
+        // Unicode lower case, not ASCII only.
+        assert_eq!(d.category("un ÉVÉNEMENT client"), "event");
+        assert_eq!(d.categories(), ["analyst", "review_site", "event", "other"]);
     }
 
     #[test]

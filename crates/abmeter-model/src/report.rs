@@ -45,6 +45,9 @@ pub enum View {
     },
     /// A sparkline of `value` over the rows, in row order (the EKG trend).
     Sparkline { value: String },
+    /// Instead of one wide table, a card per row: each metric beside its
+    /// `previous_<metric>` and `<metric>_change_pct` (the pipeline's dozens of figures).
+    Scorecard,
 }
 
 /// A named table of results with the parameters that produced it.

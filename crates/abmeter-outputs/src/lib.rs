@@ -64,6 +64,10 @@ fn csv_cell(v: &Value) -> String {
 }
 
 pub fn render_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.view == View::Scorecard {
+        render_scorecards(report, out)?;
+        return render_extra(report, out);
+    }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -103,8 +107,53 @@ pub fn render_table(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             out,
         )?,
         View::Sparkline { value } => charts::render_sparkline(report, value, out)?,
+        View::Scorecard => {}
     }
     render_extra(report, out)
+}
+
+/// One card per row: the row's text fields as a heading, then `metric | value | previous |
+/// change_pct` for every metric (previous and change blank when the row has none).
+fn render_scorecards(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let is_derived = |name: &str| name.starts_with("previous_") || name.ends_with("_change_pct");
+    for row in &report.rows {
+        let heading: Vec<String> = report
+            .columns
+            .iter()
+            .zip(row)
+            .filter(|(c, _)| c.kind == ColumnKind::Text)
+            .map(|(c, v)| format!("{}: {}", c.name, display_cell(c.kind, v)))
+            .collect();
+        if !heading.is_empty() {
+            writeln!(out, "{}", heading.join(", "))?;
+        }
+        let cell = |name: &str| {
+            report
+                .column(name)
+                .map(|i| display_cell(report.columns[i].kind, &row[i]))
+                .unwrap_or_default()
+        };
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        t.set_header(["metric", "value", "previous", "change_pct"].map(Cell::new));
+        for c in report
+            .columns
+            .iter()
+            .filter(|c| c.kind != ColumnKind::Text && !is_derived(&c.name))
+        {
+            t.add_row([
+                Cell::new(&c.name),
+                Cell::new(cell(&c.name)).set_alignment(CellAlignment::Right),
+                Cell::new(cell(&format!("previous_{}", c.name)))
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(cell(&format!("{}_change_pct", c.name)))
+                    .set_alignment(CellAlignment::Right),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    Ok(())
 }
 
 /// The report's extra fields after its table: scalars as `name: value`, lists of objects as

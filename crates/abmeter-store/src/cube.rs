@@ -25,9 +25,7 @@ use abmeter_model::{Config, Table};
 use chrono::Datelike;
 use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::{sort_to_indices, take, take_record_batch};
-use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Field, Schema, SchemaRef, TimeUnit, UInt32Type,
-};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema, SchemaRef, UInt32Type};
 use datafusion::execution::context::SessionContext;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -43,9 +41,28 @@ use crate::{Store, StoreError};
 pub const CUBE_TABLE: &str = "engagement_cube";
 /// The relation attribution reads: every touch resolved to an account.
 pub const TOUCHES_TABLE: &str = "attribution_touches";
+/// The relation deal velocity reads: the sales milestones before an opportunity.
+pub const MILESTONES_TABLE: &str = "sales_milestones";
+/// The milestone activity types, in the order a deal reaches them (SPEC §6).
+pub const MILESTONES: [&str; 3] = ["demo_request", "meeting_scheduled", "meeting_held"];
 const INDEX_FILE: &str = "index.json";
 const LOCK_FILE: &str = ".lock";
 const FORMAT: u32 = 2;
+
+/// The attribution touch types as a SQL list (`NULL` when there are none: nothing matches).
+pub fn touch_types_sql(config: &Config) -> String {
+    let types: Vec<String> = config
+        .attribution
+        .effective_touch_types(&config.activities)
+        .iter()
+        .map(|t| format!("'{}'", t.replace('\'', "''")))
+        .collect();
+    if types.is_empty() {
+        "NULL".into()
+    } else {
+        types.join(", ")
+    }
+}
 
 /// The tables derived from resolved activities and kept as caches beside the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,15 +72,28 @@ pub enum Derived {
     /// Attribution's touches: activities of a touch type with their resolved account, so
     /// attribution reads them instead of resolving every activity again.
     Touches,
+    /// The [`MILESTONES`] activities with their resolved account, for deal velocity.
+    Milestones,
+    /// Who sourced each opportunity (`sourced_opportunities`, [`crate::sourcing`]); it
+    /// depends on the opportunities as well as on the touches.
+    Sourcing,
 }
 
 impl Derived {
-    pub const ALL: [Derived; 2] = [Derived::EngagementCube, Derived::Touches];
+    /// In build order: sourcing reads the touches.
+    pub const ALL: [Derived; 4] = [
+        Derived::EngagementCube,
+        Derived::Touches,
+        Derived::Milestones,
+        Derived::Sourcing,
+    ];
 
     pub fn table(self) -> &'static str {
         match self {
             Derived::EngagementCube => CUBE_TABLE,
             Derived::Touches => TOUCHES_TABLE,
+            Derived::Milestones => MILESTONES_TABLE,
+            Derived::Sourcing => crate::sourcing::SOURCED_VIEW,
         }
     }
 
@@ -72,6 +102,8 @@ impl Derived {
         match self {
             Derived::EngagementCube => "cube",
             Derived::Touches => "touches",
+            Derived::Milestones => "milestones",
+            Derived::Sourcing => "sourcing",
         }
     }
 
@@ -80,17 +112,7 @@ impl Derived {
         match self {
             Derived::EngagementCube => CUBE_SQL.to_string(),
             Derived::Touches => {
-                let types: Vec<String> = config
-                    .attribution
-                    .effective_touch_types(&config.activities)
-                    .iter()
-                    .map(|t| format!("'{}'", t.replace('\'', "''")))
-                    .collect();
-                let types = if types.is_empty() {
-                    "NULL".to_string()
-                } else {
-                    types.join(", ")
-                };
+                let types = touch_types_sql(config);
                 format!(
                     "SELECT resolved_account_id AS account_id, CAST(timestamp AS DATE) AS day,
        timestamp, id, type, lower(coalesce(channel, '(none)')) AS channel, campaign_id
@@ -98,6 +120,14 @@ FROM resolved_activities
 WHERE resolved_account_id IS NOT NULL AND type IN ({types})"
                 )
             }
+            Derived::Milestones => format!(
+                "SELECT resolved_account_id AS account_id, CAST(timestamp AS DATE) AS day,
+       timestamp, id, type
+FROM resolved_activities
+WHERE resolved_account_id IS NOT NULL AND type IN ('{}')",
+                MILESTONES.join("', '")
+            ),
+            Derived::Sourcing => crate::sourcing::view_sql(config),
         }
     }
 
@@ -105,19 +135,22 @@ WHERE resolved_account_id IS NOT NULL AND type IN ({types})"
     pub fn schema(self) -> SchemaRef {
         match self {
             Derived::EngagementCube => schema(),
-            Derived::Touches => Arc::new(Schema::new(vec![
-                Field::new("account_id", DataType::Utf8, true),
-                Field::new("day", DataType::Date32, true),
-                Field::new(
-                    "timestamp",
-                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                    true,
-                ),
-                Field::new("id", DataType::Utf8, true),
-                Field::new("type", DataType::Utf8, true),
-                Field::new("channel", DataType::Utf8, true),
-                Field::new("campaign_id", DataType::Utf8, true),
-            ])),
+            Derived::Touches | Derived::Milestones => {
+                // An activity resolved to its account; touches add where it came from.
+                let mut fields = vec![
+                    Field::new("account_id", DataType::Utf8, true),
+                    Field::new("day", DataType::Date32, true),
+                    Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
+                    Field::new("id", DataType::Utf8, true),
+                    Field::new("type", DataType::Utf8, true),
+                ];
+                if self == Derived::Touches {
+                    fields.push(Field::new("channel", DataType::Utf8, true));
+                    fields.push(Field::new("campaign_id", DataType::Utf8, true));
+                }
+                Arc::new(Schema::new(fields))
+            }
+            Derived::Sourcing => crate::sourcing::schema(),
         }
     }
 
@@ -131,6 +164,12 @@ WHERE resolved_account_id IS NOT NULL AND type IN ({types})"
             }),
             Derived::Touches => serde_json::json!({
                 "touch_types": config.attribution.effective_touch_types(&config.activities),
+            }),
+            Derived::Milestones => serde_json::json!({ "types": MILESTONES }),
+            Derived::Sourcing => serde_json::json!({
+                "touch_types": config.attribution.effective_touch_types(&config.activities),
+                "lookback_days": config.attribution.lookback_days,
+                "sourcing": config.sourcing,
             }),
         }
     }
@@ -186,6 +225,9 @@ struct Stamp {
     activities: Vec<String>,
     /// The identity map's files: a new map can move any activity to another account.
     identity: Vec<String>,
+    /// The files of the other tables it reads (opportunities and accounts, for sourcing).
+    #[serde(default)]
+    tables: Vec<String>,
     /// The configuration that turns activities into (weighted) minutes.
     scoring: serde_json::Value,
 }
@@ -221,6 +263,13 @@ fn stamp(kind: Derived, manifest: &Manifest, config: &Config) -> Stamp {
         format: FORMAT,
         activities: files_of(manifest, Table::Activities.name()),
         identity: files_of(manifest, IDENTITY_MAP),
+        tables: match kind {
+            Derived::Sourcing => [Table::Opportunities, Table::Accounts]
+                .iter()
+                .flat_map(|t| files_of(manifest, t.name()))
+                .collect(),
+            _ => Vec::new(),
+        },
         scoring: kind.scoring(config),
     }
 }
@@ -322,13 +371,15 @@ impl Store {
         let mut writers: BTreeMap<u32, MonthWriter> = BTreeMap::new();
         while let Some(batch) = stream.next().await {
             let batch = batch?;
-            let keys: UInt32Array = batch
-                .column_by_name("day")
-                .expect("derived rows have a day")
-                .as_primitive::<Date32Type>()
-                .iter()
-                .map(|d| d.map_or(0, month_key))
-                .collect();
+            // A table without a day (sourcing) goes to one file.
+            let keys: UInt32Array = match batch.column_by_name("day") {
+                Some(day) => day
+                    .as_primitive::<Date32Type>()
+                    .iter()
+                    .map(|d| d.map_or(0, month_key))
+                    .collect(),
+                None => UInt32Array::from(vec![0; batch.num_rows()]),
+            };
             let order = sort_to_indices(&keys, None, None)?;
             let sorted = take_record_batch(&batch, &order)?;
             let keys = take(&keys, &order, None)?;

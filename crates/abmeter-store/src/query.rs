@@ -17,7 +17,7 @@ use abmeter_resolve::identity_table;
 
 use crate::identity::IDENTITY_MAP;
 use crate::manifest::DataFile;
-use crate::{Store, StoreError, cube, resolved, sourcing};
+use crate::{Store, StoreError, cube, resolved};
 
 impl Store {
     /// A query context with every canonical table registered under its SPEC name, plus the
@@ -50,7 +50,6 @@ impl Store {
         )?;
         resolved::register_view(&ctx).await?;
         cube::register(self, &ctx, &manifest, &abm_config).await?;
-        sourcing::register(&ctx, &abm_config).await?;
         Ok(ctx)
     }
 

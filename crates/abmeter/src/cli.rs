@@ -167,6 +167,45 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Pipeline and revenue: created, marketing-sourced, won, win rate, deal size, ACV,
+    /// coverage against quota, loss reasons, by type; with the previous period.
+    Pipeline {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        /// Group rows by DIM[,DIM]: source, type, lead_source, competitor, product, owner,
+        /// account, industry, region, country, tier, is_target.
+        #[arg(long, value_name = "DIM[,DIM]")]
+        by: Option<String>,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Deal velocity: days in each stage, sales cycle, milestone intervals and pipeline
+    /// velocity, for the period and the three before it, by source.
+    Velocity {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Self-reported ("how did you hear about us?") sources of contacts and opportunities,
+    /// grouped by the dark-funnel rules, against the tracked first-touch channel.
+    Sources {
+        /// Only contacts and opportunities created in this period (default: all time):
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026-W39.
+        #[arg(long)]
+        period: Option<String>,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long, requires = "period")]
+        at: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Print the SQL that computes a metric (engagement, cube, heatmap, trend, mqa, alerts,
     /// timeline).
     Explain { metric: String },

@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
-use chrono::{DateTime, Days, Utc};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Float64Type, TimestampMicrosecondType};
+use chrono::Days;
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Float64Type;
 use datafusion::execution::context::SessionContext;
 
 use super::{Conversion, Credit, Touch};
+use crate::cells::{micros, rfc3339, text, ts};
 
 /// One opportunity with its touches in time order (ties by activity id).
 #[derive(Debug, Clone)]
@@ -52,25 +53,6 @@ impl By {
             By::Campaign => t.campaign.clone().unwrap_or_else(|| "(none)".into()),
         }
     }
-}
-
-fn micros(d: chrono::NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        .timestamp_micros()
-}
-
-fn text(b: &RecordBatch, name: &str, i: usize) -> Option<String> {
-    let c = b.column_by_name(name)?.as_string_opt::<i32>()?;
-    (!c.is_null(i)).then(|| c.value(i).to_string())
-}
-
-fn ts(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
-    let c = b
-        .column_by_name(name)?
-        .as_primitive_opt::<TimestampMicrosecondType>()?;
-    (!c.is_null(i)).then(|| c.value(i))
 }
 
 /// The opportunities credited in `period`: created in it (pipeline), or won with a close
@@ -205,11 +187,4 @@ pub async fn account_touches(
 /// The period's bounds in µs, for callers that compare touch times.
 pub fn period_micros(period: &Period) -> (i64, i64) {
     (micros(period.start), micros(period.end))
-}
-
-/// RFC 3339 of µs since the epoch.
-pub fn rfc3339(t: i64) -> String {
-    DateTime::<Utc>::from_timestamp_micros(t)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-        .unwrap_or_default()
 }

@@ -10,7 +10,7 @@ use abmeter_metrics::roi;
 use abmeter_model::Period;
 use abmeter_outputs::Format;
 use abmeter_store::Store;
-use abmeter_store::cube::{Derived, Refresh};
+use abmeter_store::cube::Derived;
 use anyhow::anyhow;
 
 use super::engagement::{print, today};
@@ -26,13 +26,7 @@ async fn open(
     ),
     abmeter_store::StoreError,
 > {
-    let started = std::time::Instant::now();
-    if let Refresh::Rebuilt { rows, .. } = store.refresh(Derived::Touches).await? {
-        eprintln!(
-            "attribution touches: {rows} rebuilt in {:.2} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
+    super::refresh(store, &[Derived::Touches]).await?;
     Ok((store.config()?, store.session().await?))
 }
 

@@ -87,7 +87,9 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     abmeter_outputs::render_table(&summary.report(), &mut out)?;
     writeln!(out, "{}", truth_line(&truth))?;
-    super::engagement::headline(&abmeter_store::Store::open(root)?, opts.end, &mut out)?;
+    let store = abmeter_store::Store::open(root)?;
+    super::engagement::headline(&store, opts.end, &mut out)?;
+    super::pipeline::headline(&store, opts.end, &mut out)?;
     writeln!(out, "\nworkspace: {}", root.display())?;
     writeln!(
         out,

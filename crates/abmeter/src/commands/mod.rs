@@ -6,7 +6,9 @@ mod demo;
 mod engagement;
 mod import;
 mod init;
+mod pipeline;
 mod resolve;
+mod sources;
 mod sql;
 
 use std::path::PathBuf;
@@ -64,6 +66,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             what_if.then_some(&inputs),
             output.format,
         ),
+        Command::Sources { period, at, output } => {
+            sources::run(&workspace("."), period.as_deref(), at, output.format)
+        }
+        Command::Pipeline {
+            period,
+            by,
+            scope,
+            output,
+        } => pipeline::pipeline(
+            &workspace("."),
+            &period,
+            by.as_deref(),
+            &scope,
+            output.format,
+        ),
+        Command::Velocity {
+            period,
+            scope,
+            output,
+        } => pipeline::velocity(&workspace("."), &period, &scope, output.format),
         c @ (Command::Engagement { .. }
         | Command::Timeline { .. }
         | Command::Heatmap { .. }
@@ -80,4 +102,23 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the query runtime")
+}
+
+/// Brings the derived tables a report reads up to date (a rebuild after an import can take
+/// seconds on millions of activities, so it says so on stderr).
+pub async fn refresh(
+    store: &abmeter_store::Store,
+    kinds: &[abmeter_store::cube::Derived],
+) -> Result<(), abmeter_store::StoreError> {
+    for kind in kinds {
+        let started = std::time::Instant::now();
+        if let abmeter_store::cube::Refresh::Rebuilt { rows, .. } = store.refresh(*kind).await? {
+            eprintln!(
+                "{}: {rows} rows rebuilt in {:.2} s",
+                kind.table(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(())
 }

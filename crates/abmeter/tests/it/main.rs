@@ -4,8 +4,10 @@
 mod attribution;
 mod engagement;
 mod engagement_outcomes;
+mod pipeline;
 mod resolve;
 mod snapshots;
+mod sources;
 mod sourcing;
 
 use std::path::{Path, PathBuf};

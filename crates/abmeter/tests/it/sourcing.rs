@@ -75,4 +75,46 @@ fn each_opportunity_says_who_sourced_it_and_by_which_rule() {
             "O5 other none -",
         ]
     );
+
+    // The stored table (built by the first report) follows a later import of the
+    // opportunities: O4 now says it came from a partner.
+    let count = |v: &serde_json::Value| rows(v).len();
+    let before = super::engagement::report(
+        &ws,
+        &["pipeline", "--period", "2026-Q3", "--at", "2026-08-31"],
+    );
+    assert_eq!(count(&before), 1);
+    assert!(
+        ws.join("sourcing").join("index.json").exists(),
+        "sourcing is stored"
+    );
+    let data = dir.path().join("later");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("opportunities.csv"),
+        "id,account_id,amount,stage,created_at,source
+O4,A4,400,Discovery,2026-08-15T12:00:00Z,partner
+",
+    )
+    .unwrap();
+    super::ok(&ws, &["import", data.to_str().unwrap()]);
+    let v = super::engagement::report(
+        &ws,
+        &[
+            "pipeline",
+            "--period",
+            "2026-Q3",
+            "--at",
+            "2026-08-31",
+            "--by",
+            "source",
+        ],
+    );
+    let partner = super::engagement::row(&v, "source", "partner");
+    assert_eq!(partner["pipeline"], serde_json::json!(400.0));
+    let v = sql_json(
+        &ws,
+        "SELECT source FROM sourced_opportunities WHERE id = 'O4'",
+    );
+    assert_eq!(rows(&v)[0]["source"], "partner");
 }

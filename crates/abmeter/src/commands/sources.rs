@@ -1,0 +1,43 @@
+//! `abmeter sources`: self-reported ("dark funnel") sources against the tracked first touch
+//! (SPEC §6).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use abmeter_metrics::dark_funnel;
+use abmeter_model::Period;
+use abmeter_outputs::Format;
+use abmeter_store::Store;
+use abmeter_store::cube::Derived;
+use anyhow::anyhow;
+
+use super::engagement::{print, today};
+
+pub fn run(
+    root: &Path,
+    period_text: Option<&str>,
+    at: Option<chrono::NaiveDate>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(root)?;
+    let config = store.config()?;
+    let period = period_text
+        .map(|text| {
+            Period::parse(
+                text,
+                at.unwrap_or_else(today),
+                config.fiscal_year_start_month,
+            )
+            .map_err(|e| anyhow!("--period: {e}"))
+        })
+        .transpose()?;
+    let params = dark_funnel::Params { period };
+    let rt = super::runtime()?;
+    let r = rt.block_on(async {
+        // Opportunities' first touches: `sourced_opportunities`, built from the touches.
+        super::refresh(&store, &[Derived::Touches, Derived::Sourcing]).await?;
+        let ctx = store.session().await?;
+        dark_funnel::report(&ctx, &config, &params).await
+    })?;
+    print(&r, format)
+}
