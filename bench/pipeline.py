@@ -13,7 +13,8 @@ Usage:
   (needs `pip install duckdb`)
 
 Timed, median of RUNS after a warm-up (which also builds the derived tables once), whole
-processes: `pipeline --period P --at D`, `pipeline … --by industry`, `velocity --period P`.
+processes: `pipeline --period P --at D`, `pipeline … --by industry`, `velocity --period P`,
+`sources --period P`.
 DuckDB, connected once, reads `WS/sourcing/*.parquet` (the stored sourced_opportunities) and
 `WS/tables/opportunity_stages/*.parquet` and computes pipeline, marketing-sourced pipeline,
 revenue, win rate, ACV and open pipeline for P, and the median days per stage of the stage
@@ -76,6 +77,7 @@ def main():
     results["pipeline --by industry"] = timed(
         ab + ["pipeline", "--period", period, "--at", at, "--by", "industry", "--format", "json"])
     results["velocity"] = timed(ab + ["velocity", "--period", period, "--at", at, "--format", "json"])
+    results["sources"] = timed(ab + ["sources", "--period", period, "--format", "json"])
 
     import duckdb
     p = results["pipeline"][1]["params"]

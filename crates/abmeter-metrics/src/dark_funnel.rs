@@ -23,6 +23,7 @@ use abmeter_model::config::DARK_FUNNEL_OTHER;
 use abmeter_model::report::{Column, ColumnKind, Report};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
+use abmeter_store::cube::CONTACT_FIRST_TOUCH_TABLE;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
@@ -72,23 +73,12 @@ pub fn in_scope_sql(p: &Params) -> String {
 
 /// Contacts in scope with a text: `text` and the `channel` of their first touch (null when
 /// untracked).
-pub fn contacts_sql(config: &Config, p: &Params) -> String {
-    let scope = created_in(p.period.as_ref(), "created_at");
+pub fn contacts_sql(p: &Params) -> String {
+    let scope = created_in(p.period.as_ref(), "c.created_at");
     format!(
-        "WITH c AS (\n  \
-               SELECT id, self_reported_source FROM contacts\n  \
-               WHERE {scope} AND self_reported_source IS NOT NULL\n\
-             ),\n\
-             f AS (\n  \
-               SELECT resolved_contact_id AS contact_id,\n    \
-                 first_value(lower(coalesce(channel, '(none)')) ORDER BY timestamp, id) AS channel\n  \
-               FROM resolved_activities\n  \
-               WHERE type IN ({types}) AND resolved_contact_id IN (SELECT id FROM c)\n  \
-               GROUP BY resolved_contact_id\n\
-             )\n\
-             SELECT c.self_reported_source AS text, f.channel\n\
-             FROM c LEFT JOIN f ON f.contact_id = c.id",
-        types = abmeter_store::cube::touch_types_sql(config)
+        "SELECT c.self_reported_source AS text, f.channel\n\
+         FROM contacts c LEFT JOIN {CONTACT_FIRST_TOUCH_TABLE} f ON f.contact_id = c.id\n\
+         WHERE {scope} AND c.self_reported_source IS NOT NULL"
     )
 }
 
@@ -195,7 +185,7 @@ pub async fn report(
     p: &Params,
 ) -> Result<Report, StoreError> {
     let opps = ctx.sql(&opportunities_sql(p)).await?.collect().await?;
-    let contacts = ctx.sql(&contacts_sql(config, p)).await?.collect().await?;
+    let contacts = ctx.sql(&contacts_sql(p)).await?.collect().await?;
     let in_scope = count(ctx, &in_scope_sql(p)).await?;
 
     let categories = config.dark_funnel.categories();
@@ -307,7 +297,7 @@ pub async fn report(
 mod tests {
     use super::*;
 
-    /// A session with the four relations the report reads, as literal views.
+    /// A session with the relations the report reads, as literal views.
     async fn session(contacts: &str, opportunities: &str, activities: &str) -> SessionContext {
         let ctx = SessionContext::new();
         for sql in [
@@ -326,6 +316,11 @@ mod tests {
                 "CREATE VIEW resolved_activities AS SELECT column1 AS id, \
                  CAST(column2 AS TIMESTAMP) AS timestamp, column3 AS type, \
                  column4 AS resolved_contact_id, column5 AS channel FROM (VALUES {activities})"
+            ),
+            // The stored table's own definition, over the literal activities.
+            format!(
+                "CREATE VIEW {CONTACT_FIRST_TOUCH_TABLE} AS {}",
+                abmeter_store::cube::Derived::ContactFirstTouch.sql(&Config::default())
             ),
         ] {
             ctx.sql(&sql).await.unwrap().collect().await.unwrap();

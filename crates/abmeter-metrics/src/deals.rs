@@ -12,12 +12,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use abmeter_store::StoreError;
+use abmeter_store::cube::MILESTONES;
 use chrono::NaiveDate;
 use compact_str::CompactString;
 use datafusion::arrow::array::{Array, AsArray, StringArray};
 use datafusion::execution::context::SessionContext;
 
-use crate::cells::{boolean, date, float, int, micros, str_at, ts};
+use crate::cells::{at, boolean, date, float, int, micros, str_at, times, ts};
 
 /// The opportunity types of SPEC §1, in report order.
 pub const TYPES: [&str; 4] = ["new_business", "upsell", "cross_sell", "renewal"];
@@ -138,6 +139,9 @@ pub struct Deal {
     pub won: bool,
     pub contract_months: Option<i64>,
     pub loss_reason: Option<Text>,
+    /// When the account reached each sales milestone before the deal was created
+    /// (`sourced_opportunities`' `demo_request_at`, … in [`MILESTONES`] order), µs.
+    pub milestones: [Option<i64>; MILESTONES.len()],
     /// The value of each [`Dim`], in `Dim::ALL` order (`None` when empty).
     values: [Option<Text>; Dim::ALL.len()],
     marketing: bool,
@@ -225,10 +229,16 @@ pub async fn load(
        coalesce(o.is_won, false) AS won,
        CAST(o.contract_months AS BIGINT) AS contract_months,
        nullif(trim(o.loss_reason), '') AS loss_reason,
+       {milestones},
        {dims}
 FROM sourced_opportunities o
 WHERE {filter}",
-        dims = dims.join(", ")
+        dims = dims.join(", "),
+        milestones = MILESTONES
+            .iter()
+            .map(|m| format!("o.{m}_at"))
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     let mut out = Vec::new();
     for b in &ctx.sql(&sql).await?.collect().await? {
@@ -241,6 +251,10 @@ WHERE {filter}",
             })
             .collect();
         let cell = |name: &str, i: usize| str_at(b, name, i).map(Text::from);
+        let reached: Vec<_> = MILESTONES
+            .iter()
+            .map(|m| times(b, &format!("{m}_at")))
+            .collect();
         for i in 0..b.num_rows() {
             let values = std::array::from_fn(|k| {
                 dims[k]
@@ -258,6 +272,7 @@ WHERE {filter}",
                 won: boolean(b, "won", i).unwrap_or(false),
                 contract_months: int(b, "contract_months", i),
                 loss_reason: cell("loss_reason", i),
+                milestones: std::array::from_fn(|k| at(reached[k], i)),
                 values,
                 marketing: false,
                 new_business: false,
@@ -295,6 +310,7 @@ pub(crate) fn deal(
         won,
         contract_months: None,
         loss_reason: None,
+        milestones: [None; MILESTONES.len()],
         values: v,
         marketing: false,
         new_business: false,

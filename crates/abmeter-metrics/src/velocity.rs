@@ -23,8 +23,10 @@ use ahash::AHashMap;
 use abmeter_model::report::{Column, ColumnKind, Report};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
-use abmeter_store::cube::{MILESTONES, MILESTONES_TABLE};
+use abmeter_store::cube::{MILESTONES, STAGE_TIME_TABLE};
 use chrono::{Days, NaiveDate};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::{Float64Type, UInt64Type};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
@@ -45,10 +47,16 @@ pub struct Params {
     pub filters: Vec<(Dim, String)>,
 }
 
-/// One stage entry: (opportunity id, stage, entered_at µs).
-pub type StageRow = (Text, Text, i64);
-/// One milestone activity: (account id, µs, index into [`MILESTONES`]).
-pub type MilestoneRow = (Text, i64, usize);
+/// A `stage_time` row: the days one opportunity spent in one stage, the position of the
+/// stage's first entry in its history, and when its last visit ended (µs).
+#[derive(Debug, Clone)]
+pub struct StageTime {
+    pub opportunity_id: Text,
+    pub stage: Text,
+    pub first_entry: u64,
+    pub days: f64,
+    pub last_end: i64,
+}
 
 /// The periods covered, oldest first.
 pub fn periods(p: &Period) -> Vec<Period> {
@@ -75,62 +83,64 @@ pub async fn report(
     );
     let mut dims = vec![Dim::Source, Dim::Type, Dim::Account];
     dims.extend(p.filters.iter().map(|(d, _)| *d));
+    // The stage time that ended in the four periods.
     let stage_sql = format!(
-        "SELECT s.opportunity_id, s.stage, s.entered_at FROM opportunity_stages s
-WHERE s.opportunity_id IN (SELECT o.id FROM opportunities o WHERE {scope})"
-    );
-    // Only the accounts with an opportunity created in the four periods need milestones.
-    let lo = from - Days::new(config.attribution.lookback_days.into());
-    let milestone_sql = format!(
-        "SELECT account_id, timestamp, type FROM {MILESTONES_TABLE}
-WHERE timestamp >= TIMESTAMP '{lo}T00:00:00Z' AND timestamp < TIMESTAMP '{to}T00:00:00Z'
-  AND account_id IN (SELECT account_id FROM opportunities
-                     WHERE created_at >= TIMESTAMP '{from}T00:00:00Z'
-                       AND created_at < TIMESTAMP '{to}T00:00:00Z')"
+        "SELECT t.opportunity_id, t.stage, t.first_entry, t.days, t.last_end
+FROM {STAGE_TIME_TABLE} t
+WHERE t.last_end >= TIMESTAMP '{from}T00:00:00Z' AND t.last_end < TIMESTAMP '{to}T00:00:00Z'"
     );
     let deals = load(ctx, &scope, &dims).await?;
-    let stage_batches = ctx.sql(&stage_sql).await?.collect().await?;
-    let milestone_batches = ctx.sql(&milestone_sql).await?.collect().await?;
     let mut stages = Vec::new();
-    for b in &stage_batches {
-        let (ids, names, entered) = (
+    for b in &ctx.sql(&stage_sql).await?.collect().await? {
+        let (ids, names, ended) = (
             strings(b, "opportunity_id"),
             strings(b, "stage"),
-            times(b, "entered_at"),
+            times(b, "last_end"),
         );
+        let first = b
+            .column_by_name("first_entry")
+            .and_then(|c| c.as_primitive_opt::<UInt64Type>());
+        let days = b
+            .column_by_name("days")
+            .and_then(|c| c.as_primitive_opt::<Float64Type>());
         for i in 0..b.num_rows() {
-            if let (Some(id), Some(stage), Some(t)) = (at(ids, i), at(names, i), at(entered, i)) {
-                stages.push((Text::from(id), Text::from(stage), t));
+            if let (Some(id), Some(stage), Some(last_end)) =
+                (at(ids, i), at(names, i), at(ended, i))
+            {
+                stages.push(StageTime {
+                    opportunity_id: Text::from(id),
+                    stage: Text::from(stage),
+                    first_entry: at(first, i).unwrap_or(0),
+                    days: at(days, i).unwrap_or(0.0),
+                    last_end,
+                });
             }
         }
     }
-    let mut milestones = Vec::new();
-    for b in &milestone_batches {
-        let (accounts, stamps, types) = (
-            strings(b, "account_id"),
-            times(b, "timestamp"),
-            strings(b, "type"),
-        );
-        for i in 0..b.num_rows() {
-            let kind = at(types, i).and_then(|t| MILESTONES.iter().position(|m| *m == t));
-            if let (Some(account), Some(t), Some(kind)) = (at(accounts, i), at(stamps, i), kind) {
-                milestones.push((Text::from(account), t, kind));
-            }
-        }
-    }
-    Ok(compute(config, p, &deals, &stages, &milestones))
+    Ok(compute(config, p, &deals, &stages))
 }
 
-/// Durations in days per (period index, source bucket, name).
+/// Durations in days per (period index, source bucket, name); names are numbered as met so
+/// each sample hashes one string, not three.
 #[derive(Default)]
-struct Samples<'a>(AHashMap<(usize, &'a str, &'a str), Vec<f64>>);
+struct Samples<'a> {
+    numbers: AHashMap<&'a str, usize>,
+    names: Vec<&'a str>,
+    days: AHashMap<(usize, usize, usize), Vec<f64>>,
+}
 
 impl<'a> Samples<'a> {
-    /// Adds `days` under the deal's source and under `all`.
-    fn add(&mut self, period: usize, source: &'a str, name: &'a str, days: f64) {
-        for bucket in [ALL, source] {
-            self.0.entry((period, bucket, name)).or_default().push(days);
+    /// Adds `days` under the deal's source bucket and under `all` (bucket 0); returns the
+    /// name's number.
+    fn add(&mut self, period: usize, bucket: usize, name: &'a str, days: f64) -> usize {
+        let n = *self.numbers.entry(name).or_insert_with(|| {
+            self.names.push(name);
+            self.names.len() - 1
+        });
+        for b in [0, bucket] {
+            self.days.entry((period, b, n)).or_default().push(days);
         }
+        n
     }
 }
 
@@ -150,135 +160,15 @@ fn period_of(bounds: &[(i64, i64)], t: i64) -> Option<usize> {
     bounds.iter().position(|(s, e)| *s <= t && t < *e)
 }
 
-/// The report over loaded deals, their stage history and the milestone activities.
-pub fn compute(
-    config: &Config,
-    p: &Params,
-    all: &[Deal],
-    stage_rows: &[StageRow],
-    milestone_rows: &[MilestoneRow],
-) -> Report {
+/// The report over loaded deals (with their milestones) and their stage time that ended in
+/// the four periods.
+pub fn compute(config: &Config, p: &Params, all: &[Deal], stage_rows: &[StageTime]) -> Report {
     let series = periods(&p.period);
     let bounds: Vec<(i64, i64)> = series
         .iter()
         .map(|p| (micros(p.start), micros(p.end)))
         .collect();
     let deals: Vec<&Deal> = all.iter().filter(|d| selected(d, &p.filters)).collect();
-    let by_id: AHashMap<&str, usize> = deals
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.id.as_str(), i))
-        .collect();
-
-    // Stage time per deal and stage, and each stage's usual position. Stages are numbered
-    // as met so the million-row history is hashed once per row.
-    let mut stage_number: AHashMap<&str, usize> = AHashMap::new();
-    let mut stage_names: Vec<&str> = Vec::new();
-    let mut histories: Vec<Vec<(usize, i64)>> = vec![Vec::new(); deals.len()];
-    for (id, stage, at) in stage_rows {
-        if let Some(&d) = by_id.get(id.as_str()) {
-            let n = *stage_number.entry(stage.as_str()).or_insert_with(|| {
-                stage_names.push(stage.as_str());
-                stage_names.len() - 1
-            });
-            histories[d].push((n, *at));
-        }
-    }
-    let mut stage_days = Samples::default();
-    let mut position: Vec<(f64, f64)> = vec![(0.0, 0.0); stage_names.len()];
-    for (deal, history) in deals.iter().zip(&mut histories) {
-        if history.is_empty() {
-            continue;
-        }
-        history.sort_by_key(|(_, at)| *at);
-        let close = deal.closed.then_some(deal.close_date).flatten().map(micros);
-        // (stage, days, end of its last visit), in order of first entry
-        let mut spent: Vec<(usize, f64, i64)> = Vec::new();
-        for (i, (stage, entered)) in history.iter().enumerate() {
-            let slot = match spent.iter().position(|s| s.0 == *stage) {
-                Some(slot) => slot,
-                None => {
-                    let (sum, n) = &mut position[*stage];
-                    *sum += spent.len() as f64;
-                    *n += 1.0;
-                    spent.push((*stage, 0.0, i64::MIN));
-                    spent.len() - 1
-                }
-            };
-            let end = match (history.get(i + 1), close) {
-                (Some((_, next)), _) => *next,
-                (None, Some(close)) if *entered < close => close,
-                _ => continue,
-            };
-            let e = &mut spent[slot];
-            e.1 += (end - entered).max(0) as f64 / DAY_MICROS;
-            e.2 = e.2.max(end);
-        }
-        for (stage, days, end) in spent {
-            if let Some(k) = period_of(&bounds, end) {
-                stage_days.add(k, deal.source(), stage_names[stage], days);
-            }
-        }
-    }
-    let position: AHashMap<&str, (f64, f64)> = stage_names
-        .iter()
-        .copied()
-        .zip(position.iter().copied())
-        .collect();
-    let mut stage_order: Vec<(&str, f64)> =
-        position.iter().map(|(s, (sum, n))| (*s, sum / n)).collect();
-    stage_order.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
-    let rank: AHashMap<&str, usize> = stage_order
-        .iter()
-        .enumerate()
-        .map(|(i, (s, _))| (*s, i))
-        .collect();
-
-    // Milestones before each opportunity created in the series.
-    let mut by_account: AHashMap<&str, Vec<(i64, usize)>> = AHashMap::new();
-    for (account, at, kind) in milestone_rows {
-        by_account
-            .entry(account.as_str())
-            .or_default()
-            .push((*at, *kind));
-    }
-    for list in by_account.values_mut() {
-        list.sort_unstable();
-    }
-    let lookback = config.attribution.lookback_days as i64 * DAY_MICROS as i64;
-    // Interval names by (from, to) milestone index; MILESTONES.len() is the creation.
-    let nodes: Vec<&str> = MILESTONES.iter().copied().chain(["opportunity"]).collect();
-    let names: Vec<Vec<String>> = nodes
-        .iter()
-        .map(|a| nodes.iter().map(|b| format!("{a} → {b}")).collect())
-        .collect();
-    let mut milestone_days = Samples::default();
-    for d in &deals {
-        let Some(k) = period_of(&bounds, d.created_at) else {
-            continue;
-        };
-        let Some(list) = d.value(Dim::Account).and_then(|a| by_account.get(a)) else {
-            continue;
-        };
-        let window = |at: i64| d.created_at - lookback <= at && at <= d.created_at;
-        let mut chain: Vec<(i64, usize)> = Vec::new();
-        let mut after = d.created_at - lookback;
-        for m in 0..MILESTONES.len() {
-            if let Some((at, _)) = list
-                .iter()
-                .find(|(at, kind)| *kind == m && *at >= after && window(*at))
-            {
-                chain.push((*at, m));
-                after = *at;
-            }
-        }
-        chain.push((d.created_at, MILESTONES.len()));
-        for pair in chain.windows(2) {
-            let days = (pair[1].0 - pair[0].0) as f64 / DAY_MICROS;
-            milestone_days.add(k, d.source(), &names[pair[0].1][pair[1].1], days);
-        }
-    }
-
     // Per period and source: cycle, win rate, deal size, open deals, velocity.
     // The source buckets: `all`, the SPEC's sources present, then any other, by name.
     let mut present: AHashMap<&str, ()> = AHashMap::new();
@@ -296,6 +186,73 @@ pub fn compute(
     sources.extend(others);
     let number_of: AHashMap<&str, usize> =
         sources.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+
+    let bucket: Vec<usize> = deals
+        .iter()
+        .map(|d| number_of.get(d.source()).copied().unwrap_or(0))
+        .collect();
+    let by_id: AHashMap<&str, usize> = deals
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id.as_str(), i))
+        .collect();
+
+    // Days in stage by the period the stage ended in; each stage's usual position.
+    let mut stage_days = Samples::default();
+    let mut position: Vec<(f64, f64)> = Vec::new();
+    for t in stage_rows {
+        let (Some(&d), Some(k)) = (
+            by_id.get(t.opportunity_id.as_str()),
+            period_of(&bounds, t.last_end),
+        ) else {
+            continue;
+        };
+        let n = stage_days.add(k, bucket[d], t.stage.as_str(), t.days);
+        if position.len() <= n {
+            position.resize(n + 1, (0.0, 0.0));
+        }
+        position[n].0 += t.first_entry as f64;
+        position[n].1 += 1.0;
+    }
+    let position: AHashMap<&str, (f64, f64)> = stage_days
+        .names
+        .iter()
+        .copied()
+        .zip(position.iter().copied())
+        .collect();
+    let mut stage_order: Vec<(&str, f64)> =
+        position.iter().map(|(s, (sum, n))| (*s, sum / n)).collect();
+    stage_order.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
+    let rank: AHashMap<&str, usize> = stage_order
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| (*s, i))
+        .collect();
+
+    // The milestone intervals before each opportunity created in the series.
+    // Interval names by (from, to) milestone index; MILESTONES.len() is the creation.
+    let nodes: Vec<&str> = MILESTONES.iter().copied().chain(["opportunity"]).collect();
+    let names: Vec<Vec<String>> = nodes
+        .iter()
+        .map(|a| nodes.iter().map(|b| format!("{a} → {b}")).collect())
+        .collect();
+    let mut milestone_days = Samples::default();
+    for (d, b) in deals.iter().zip(&bucket) {
+        let Some(k) = period_of(&bounds, d.created_at) else {
+            continue;
+        };
+        let mut chain: Vec<(i64, usize)> = d
+            .milestones
+            .iter()
+            .enumerate()
+            .filter_map(|(m, at)| at.map(|at| (at, m)))
+            .collect();
+        chain.push((d.created_at, MILESTONES.len()));
+        for pair in chain.windows(2) {
+            let days = (pair[1].0 - pair[0].0) as f64 / DAY_MICROS;
+            milestone_days.add(k, *b, &names[pair[0].1][pair[1].1], days);
+        }
+    }
 
     let columns = vec![
         Column::new("period", ColumnKind::Text),
@@ -324,10 +281,6 @@ pub fn compute(
         params.insert(d.name().into(), json!(v));
     }
     let mut rep = Report::new("velocity", params, columns);
-    let bucket: Vec<usize> = deals
-        .iter()
-        .map(|d| number_of.get(d.source()).copied().unwrap_or(0))
-        .collect();
     for period in &series {
         let open_day = period.end.min(p.at + Days::new(1));
         let mut tallies: Vec<Tally> = sources.iter().map(|_| Tally::default()).collect();
@@ -376,13 +329,13 @@ pub fn compute(
         // (period, source bucket, position, name) orders the rows.
         type Key<'k> = (usize, usize, usize, &'k str);
         let mut rows: Vec<(Key, Value)> = samples
-            .0
+            .days
             .into_iter()
-            .map(|((k, source, name), mut days)| {
-                let s = sources.iter().position(|x| *x == source).unwrap_or(0);
+            .map(|((k, s, n), mut days)| {
+                let name = samples.names[n];
                 let row = json!({
                     "period": series[k].label(),
-                    "source": source,
+                    "source": sources[s],
                     key: name,
                     "deals": days.len(),
                     "median_days": number(median(&mut days)),
@@ -423,71 +376,74 @@ mod tests {
             .timestamp_micros()
     }
 
+    fn time(o: &str, stage: &str, first_entry: u64, days: f64, last_end: &str) -> StageTime {
+        StageTime {
+            opportunity_id: o.into(),
+            stage: stage.into(),
+            first_entry,
+            days,
+            last_end: t(last_end),
+        }
+    }
+
     #[test]
-    fn stages_skipped_repeated_and_closing() {
+    fn buckets_cycle_velocity_stage_order_and_milestones() {
         use Dim::*;
-        let deals = vec![
-            // Won 2026-08-31; created 2026-07-01: cycle 61 days.
-            deal(
-                "w",
-                1000.0,
-                "2026-07-01",
-                Some("2026-08-31"),
-                true,
-                true,
-                &[(Source, "marketing"), (Account, "A")],
-            ),
-            // Open deal: its current stage never ends.
-            deal(
-                "o",
-                500.0,
-                "2026-07-10",
-                Some("2026-12-01"),
-                false,
-                false,
-                &[(Source, "sales"), (Account, "B")],
-            ),
+        let mut won = deal(
+            "w",
+            1000.0,
+            "2026-07-01",
+            Some("2026-08-31"),
+            true,
+            true,
+            &[(Source, "marketing"), (Account, "A")],
+        );
+        // Demo request, scheduled 2.5 d later, held 6.5 d after that, created 21 d later.
+        won.milestones = [
+            Some(t("2026-06-01T00:00:00Z")),
+            Some(t("2026-06-03T12:00:00Z")),
+            Some(t("2026-06-10T00:00:00Z")),
         ];
-        let stages: Vec<StageRow> = [
-            // Discovery 10 d, Demo 5 d, back to Discovery 5 d (15 d in all, repeated),
-            // Proposal skipped, Negotiation until the closing marker is entered = 41.375 d;
-            // the marker, entered on the close day, has no duration.
-            ("w", "Discovery", "2026-07-01T00:00:00Z"),
-            ("w", "Demo", "2026-07-11T00:00:00Z"),
-            ("w", "Discovery", "2026-07-16T00:00:00Z"),
-            ("w", "Negotiation", "2026-07-21T00:00:00Z"),
-            ("w", "Closed Won", "2026-08-31T09:00:00Z"),
-            ("o", "Discovery", "2026-07-10T00:00:00Z"),
-            ("o", "Demo", "2026-07-12T12:00:00Z"),
-        ]
-        .iter()
-        .map(|(o, s, at)| (Text::from(*o), Text::from(*s), t(at)))
-        .collect();
-        let milestones: Vec<MilestoneRow> = vec![
-            ("A".into(), t("2026-06-01T00:00:00Z"), 0),
-            ("A".into(), t("2026-06-03T12:00:00Z"), 1),
-            ("A".into(), t("2026-06-10T00:00:00Z"), 2),
-            // B: a meeting held only, nothing scheduled.
-            ("B".into(), t("2026-07-05T00:00:00Z"), 2),
+        let mut open = deal(
+            "o",
+            500.0,
+            "2026-07-10",
+            Some("2026-12-01"),
+            false,
+            false,
+            &[(Source, "sales"), (Account, "B")],
+        );
+        // Only a meeting held, 5 days before.
+        open.milestones = [None, None, Some(t("2026-07-05T00:00:00Z"))];
+        let stages = [
+            time("w", "Discovery", 1, 15.0, "2026-07-21T00:00:00Z"),
+            time("w", "Demo", 2, 5.0, "2026-07-16T00:00:00Z"),
+            time("w", "Negotiation", 4, 41.375, "2026-08-31T09:00:00Z"),
+            time("o", "Discovery", 1, 2.5, "2026-07-12T12:00:00Z"),
+            // Ended before the four quarters: left out.
+            time("o", "Prospecting", 1, 3.0, "2025-01-01T00:00:00Z"),
+            // Not a deal in scope.
+            time("x", "Discovery", 1, 99.0, "2026-07-12T12:00:00Z"),
         ];
         let p = Params {
             period: Period::parse("2026-Q3", NaiveDate::MIN, 1).unwrap(),
             at: NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
             filters: Vec::new(),
         };
-        let r = compute(&Config::default(), &p, &deals, &stages, &milestones);
+        let r = compute(&Config::default(), &p, &[won, open], &stages);
         assert_eq!(r.rows.len(), 4 * 3, "4 quarters × all, marketing, sales");
         let q3_all = &r.rows[9];
         assert_eq!(q3_all[0], json!("2026-Q3"));
         assert_eq!(q3_all[1], json!("all"));
+        // Won 2026-08-31, created 2026-07-01: a 61-day cycle.
         assert_eq!(q3_all[7], json!(61.0));
         // Open at the end of Q3: o. Velocity = 1 × 1.0 × 1000 / 61.
         assert_eq!(q3_all[9], json!(1));
         assert_eq!(q3_all[10], json!(1000.0 / 61.0));
-        let stages = r.extra["stages"].as_array().unwrap();
-        let got: Vec<(String, String, f64)> = stages
+        let got: Vec<(String, String, f64)> = r.extra["stages"]
+            .as_array()
+            .unwrap()
             .iter()
-            .filter(|s| s["period"] == "2026-Q3")
             .map(|s| {
                 (
                     s["source"].as_str().unwrap().into(),
@@ -509,7 +465,7 @@ mod tests {
         .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
         .collect();
         assert_eq!(got, want);
-        let ms: Vec<(String, String, f64)> = r.extra["milestones"]
+        let ms: Vec<(String, f64)> = r.extra["milestones"]
             .as_array()
             .unwrap()
             .iter()
@@ -517,7 +473,6 @@ mod tests {
             .map(|m| {
                 (
                     m["interval"].as_str().unwrap().into(),
-                    m["period"].as_str().unwrap().into(),
                     m["mean_days"].as_f64().unwrap(),
                 )
             })
@@ -525,12 +480,12 @@ mod tests {
         assert_eq!(
             ms,
             [
-                ("demo_request → meeting_scheduled", "2026-Q3", 2.5),
-                ("meeting_scheduled → meeting_held", "2026-Q3", 6.5),
-                ("meeting_held → opportunity", "2026-Q3", 13.0),
+                ("demo_request → meeting_scheduled", 2.5),
+                ("meeting_scheduled → meeting_held", 6.5),
+                ("meeting_held → opportunity", 13.0),
             ]
             .iter()
-            .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+            .map(|(a, b)| (a.to_string(), *b))
             .collect::<Vec<_>>()
         );
     }

@@ -75,17 +75,24 @@ pub enum Derived {
     /// The [`MILESTONES`] activities with their resolved account, for deal velocity.
     Milestones,
     /// Who sourced each opportunity (`sourced_opportunities`, [`crate::sourcing`]); it
-    /// depends on the opportunities as well as on the touches.
+    /// depends on the opportunities and accounts as well as on the touches and milestones.
     Sourcing,
+    /// Days each opportunity spent in each stage ([`STAGE_TIME_SQL`]), for deal velocity.
+    StageTime,
+    /// Each contact's first touch (any touch resolved to the contact, with or without an
+    /// account), for the dark-funnel report.
+    ContactFirstTouch,
 }
 
 impl Derived {
-    /// In build order: sourcing reads the touches.
-    pub const ALL: [Derived; 4] = [
+    /// In build order: sourcing reads the touches and the milestones.
+    pub const ALL: [Derived; 6] = [
         Derived::EngagementCube,
         Derived::Touches,
         Derived::Milestones,
         Derived::Sourcing,
+        Derived::StageTime,
+        Derived::ContactFirstTouch,
     ];
 
     pub fn table(self) -> &'static str {
@@ -94,6 +101,8 @@ impl Derived {
             Derived::Touches => TOUCHES_TABLE,
             Derived::Milestones => MILESTONES_TABLE,
             Derived::Sourcing => crate::sourcing::SOURCED_VIEW,
+            Derived::StageTime => STAGE_TIME_TABLE,
+            Derived::ContactFirstTouch => CONTACT_FIRST_TOUCH_TABLE,
         }
     }
 
@@ -104,6 +113,8 @@ impl Derived {
             Derived::Touches => "touches",
             Derived::Milestones => "milestones",
             Derived::Sourcing => "sourcing",
+            Derived::StageTime => "stage-time",
+            Derived::ContactFirstTouch => "contact-first-touch",
         }
     }
 
@@ -128,6 +139,16 @@ WHERE resolved_account_id IS NOT NULL AND type IN ('{}')",
                 MILESTONES.join("', '")
             ),
             Derived::Sourcing => crate::sourcing::view_sql(config),
+            Derived::StageTime => STAGE_TIME_SQL.to_string(),
+            Derived::ContactFirstTouch => format!(
+                "SELECT resolved_contact_id AS contact_id,
+       first_value(lower(coalesce(channel, '(none)')) ORDER BY timestamp, id) AS channel,
+       min(timestamp) AS timestamp
+FROM resolved_activities
+WHERE resolved_contact_id IS NOT NULL AND type IN ({})
+GROUP BY resolved_contact_id",
+                touch_types_sql(config)
+            ),
         }
     }
 
@@ -151,6 +172,18 @@ WHERE resolved_account_id IS NOT NULL AND type IN ('{}')",
                 Arc::new(Schema::new(fields))
             }
             Derived::Sourcing => crate::sourcing::schema(),
+            Derived::StageTime => Arc::new(Schema::new(vec![
+                Field::new("opportunity_id", DataType::Utf8, true),
+                Field::new("stage", DataType::Utf8, true),
+                Field::new("first_entry", DataType::UInt64, true),
+                Field::new("days", DataType::Float64, true),
+                Field::new("last_end", abmeter_model::table::timestamp_type(), true),
+            ])),
+            Derived::ContactFirstTouch => Arc::new(Schema::new(vec![
+                Field::new("contact_id", DataType::Utf8, true),
+                Field::new("channel", DataType::Utf8, true),
+                Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
+            ])),
         }
     }
 
@@ -170,10 +203,50 @@ WHERE resolved_account_id IS NOT NULL AND type IN ('{}')",
                 "touch_types": config.attribution.effective_touch_types(&config.activities),
                 "lookback_days": config.attribution.lookback_days,
                 "sourcing": config.sourcing,
+                "milestones": MILESTONES,
+            }),
+            Derived::StageTime => serde_json::json!({}),
+            Derived::ContactFirstTouch => serde_json::json!({
+                "touch_types": config.attribution.effective_touch_types(&config.activities),
             }),
         }
     }
 }
+
+/// The relation the dark-funnel report reads: each contact's first touch.
+pub const CONTACT_FIRST_TOUCH_TABLE: &str = "contact_first_touch";
+
+/// The relation deal velocity reads: days per opportunity and stage.
+pub const STAGE_TIME_TABLE: &str = "stage_time";
+
+/// Days in each stage (SPEC §6) per opportunity, from `opportunity_stages`: a stage lasts
+/// from its entry to the deal's next entry (entries at the same instant in stage order);
+/// the last stage of a closed deal ends at its close date (midnight) unless it was entered
+/// on or after it (the closing marker, no duration); the stage an open deal is in has not
+/// ended. One row per opportunity and stage: `first_entry` (the 1-based position of its
+/// first entry in the history), `days` (all its visits) and `last_end` (when its last
+/// ended visit ended; null when none ended).
+pub const STAGE_TIME_SQL: &str = "WITH v AS (
+  SELECT s.opportunity_id, s.stage, s.entered_at,
+         lead(s.entered_at) OVER (PARTITION BY s.opportunity_id ORDER BY s.entered_at, s.stage)
+           AS next_at,
+         row_number() OVER (PARTITION BY s.opportunity_id ORDER BY s.entered_at, s.stage) AS n,
+         CASE WHEN coalesce(o.is_closed, false) OR coalesce(o.is_won, false)
+              THEN arrow_cast(CAST(o.close_date AS TIMESTAMP), 'Timestamp(Microsecond, Some(\"UTC\"))')
+         END AS closed_at
+  FROM opportunity_stages s LEFT JOIN opportunities o ON o.id = s.opportunity_id
+), visits AS (
+  SELECT opportunity_id, stage, n, entered_at,
+         coalesce(next_at, CASE WHEN closed_at > entered_at THEN closed_at END) AS ended
+  FROM v
+)
+SELECT opportunity_id, stage, CAST(min(n) AS BIGINT UNSIGNED) AS first_entry,
+       coalesce(sum(CASE WHEN ended IS NOT NULL
+                THEN CAST(greatest(
+                       arrow_cast(ended, 'Int64') - arrow_cast(entered_at, 'Int64'), 0)
+                     AS DOUBLE) / 86400000000.0 END), 0.0) AS days,
+       max(ended) AS last_end
+FROM visits GROUP BY opportunity_id, stage";
 
 /// The cube's definition over `resolved_activities`: engagement summed per account × day ×
 /// contact × type, then the contact's department, seniority and persona from the identity
@@ -265,6 +338,10 @@ fn stamp(kind: Derived, manifest: &Manifest, config: &Config) -> Stamp {
         identity: files_of(manifest, IDENTITY_MAP),
         tables: match kind {
             Derived::Sourcing => [Table::Opportunities, Table::Accounts]
+                .iter()
+                .flat_map(|t| files_of(manifest, t.name()))
+                .collect(),
+            Derived::StageTime => [Table::Opportunities, Table::OpportunityStages]
                 .iter()
                 .flat_map(|t| files_of(manifest, t.name()))
                 .collect(),

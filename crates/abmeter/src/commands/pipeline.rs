@@ -63,7 +63,11 @@ pub fn pipeline(
     };
     let r = super::runtime()?.block_on(async {
         // Sourcing reads each account's first touch.
-        super::refresh(&store, &[Derived::Touches, Derived::Sourcing]).await?;
+        super::refresh(
+            &store,
+            &[Derived::Touches, Derived::Milestones, Derived::Sourcing],
+        )
+        .await?;
         let ctx = store.session().await?;
         pipeline::report(&ctx, &store.config()?, &params).await
     })?;
@@ -86,7 +90,12 @@ pub fn velocity(
     let r = super::runtime()?.block_on(async {
         super::refresh(
             &store,
-            &[Derived::Touches, Derived::Milestones, Derived::Sourcing],
+            &[
+                Derived::Touches,
+                Derived::Milestones,
+                Derived::Sourcing,
+                Derived::StageTime,
+            ],
         )
         .await?;
         let ctx = store.session().await?;
@@ -114,7 +123,11 @@ pub fn headline(
         filters: Vec::new(),
     };
     let r = super::runtime()?.block_on(async {
-        super::refresh(store, &[Derived::Touches, Derived::Sourcing]).await?;
+        super::refresh(
+            store,
+            &[Derived::Touches, Derived::Milestones, Derived::Sourcing],
+        )
+        .await?;
         pipeline::report(&store.session().await?, &config, &params).await
     })?;
     let Some(row) = r.rows.first() else {

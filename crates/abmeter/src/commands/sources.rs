@@ -35,7 +35,16 @@ pub fn run(
     let rt = super::runtime()?;
     let r = rt.block_on(async {
         // Opportunities' first touches: `sourced_opportunities`, built from the touches.
-        super::refresh(&store, &[Derived::Touches, Derived::Sourcing]).await?;
+        super::refresh(
+            &store,
+            &[
+                Derived::Touches,
+                Derived::Milestones,
+                Derived::Sourcing,
+                Derived::ContactFirstTouch,
+            ],
+        )
+        .await?;
         let ctx = store.session().await?;
         dark_funnel::report(&ctx, &config, &params).await
     })?;
