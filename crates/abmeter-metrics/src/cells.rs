@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use datafusion::arrow::array::{
     Array, ArrayAccessor, AsArray, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{Float64Type, TimestampMicrosecondType};
 use serde_json::{Value, json};
 
 /// A text cell (`None` when null or not text).
@@ -48,30 +48,6 @@ pub fn float(b: &RecordBatch, name: &str, i: usize) -> Option<f64> {
     let a = b.column_by_name(name)?.as_primitive_opt::<Float64Type>()?;
     (!a.is_null(i)).then(|| a.value(i))
 }
-
-/// A 64-bit integer cell.
-pub fn int(b: &RecordBatch, name: &str, i: usize) -> Option<i64> {
-    let a = b.column_by_name(name)?.as_primitive_opt::<Int64Type>()?;
-    (!a.is_null(i)).then(|| a.value(i))
-}
-
-/// A boolean cell.
-pub fn boolean(b: &RecordBatch, name: &str, i: usize) -> Option<bool> {
-    let a = b.column_by_name(name)?.as_boolean_opt()?;
-    (!a.is_null(i)).then(|| a.value(i))
-}
-
-/// A date cell.
-pub fn date(b: &RecordBatch, name: &str, i: usize) -> Option<NaiveDate> {
-    let a = b.column_by_name(name)?.as_primitive_opt::<Date32Type>()?;
-    if a.is_null(i) {
-        return None;
-    }
-    NaiveDate::from_num_days_from_ce_opt(a.value(i) + UNIX_EPOCH_DAYS_FROM_CE)
-}
-
-/// Days from 0001-01-01 (CE day 1) to 1970-01-01.
-const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 /// Midnight UTC of `d` in µs since the epoch.
 pub fn micros(d: NaiveDate) -> i64 {

@@ -16,9 +16,10 @@ use abmeter_store::cube::MILESTONES;
 use chrono::NaiveDate;
 use compact_str::CompactString;
 use datafusion::arrow::array::{Array, AsArray, StringArray};
+use datafusion::arrow::datatypes::{Date32Type, Float64Type, Int64Type};
 use datafusion::execution::context::SessionContext;
 
-use crate::cells::{at, boolean, date, float, int, micros, str_at, times, ts};
+use crate::cells::{at, micros, strings, times};
 
 /// The opportunity types of SPEC §1, in report order.
 pub const TYPES: [&str; 4] = ["new_business", "upsell", "cross_sell", "renewal"];
@@ -250,7 +251,20 @@ WHERE {filter}",
                     .and_then(|c| c.as_string_opt::<i32>())
             })
             .collect();
-        let cell = |name: &str, i: usize| str_at(b, name, i).map(Text::from);
+        // Every column once per batch: looking a column up by name per cell costs more
+        // than reading it.
+        let column = |name: &str| b.column_by_name(name);
+        let (ids, names, reasons) = (
+            strings(b, "id"),
+            strings(b, "account_name"),
+            strings(b, "loss_reason"),
+        );
+        let amounts = column("amount").and_then(|c| c.as_primitive_opt::<Float64Type>());
+        let created = times(b, "created_at");
+        let closes = column("close_date").and_then(|c| c.as_primitive_opt::<Date32Type>());
+        let closed = column("closed").and_then(|c| c.as_boolean_opt());
+        let won = column("won").and_then(|c| c.as_boolean_opt());
+        let months = column("contract_months").and_then(|c| c.as_primitive_opt::<Int64Type>());
         let reached: Vec<_> = MILESTONES
             .iter()
             .map(|m| times(b, &format!("{m}_at")))
@@ -262,16 +276,16 @@ WHERE {filter}",
                     .map(|a| Text::from(a.value(i)))
             });
             out.push(Deal::new(Deal {
-                id: cell("id", i).unwrap_or_default(),
-                account_name: cell("account_name", i),
-                amount: float(b, "amount", i).unwrap_or(0.0),
-                created_at: ts(b, "created_at", i).unwrap_or(0),
+                id: at(ids, i).map(Text::from).unwrap_or_default(),
+                account_name: at(names, i).map(Text::from),
+                amount: at(amounts, i).unwrap_or(0.0),
+                created_at: at(created, i).unwrap_or(0),
                 created_day: NaiveDate::MIN,
-                close_date: date(b, "close_date", i),
-                closed: boolean(b, "closed", i).unwrap_or(false),
-                won: boolean(b, "won", i).unwrap_or(false),
-                contract_months: int(b, "contract_months", i),
-                loss_reason: cell("loss_reason", i),
+                close_date: at(closes, i).and_then(Date32Type::to_naive_date_opt),
+                closed: at(closed, i).unwrap_or(false),
+                won: at(won, i).unwrap_or(false),
+                contract_months: at(months, i),
+                loss_reason: at(reasons, i).map(Text::from),
                 milestones: std::array::from_fn(|k| at(reached[k], i)),
                 values,
                 marketing: false,
@@ -279,8 +293,12 @@ WHERE {filter}",
             }));
         }
     }
-    // Batches arrive in any order; sums in id order come out the same on every run.
-    out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    // Batches arrive in any order; sums in one order come out the same on every run.
+    out.sort_unstable_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     Ok(out)
 }
 
