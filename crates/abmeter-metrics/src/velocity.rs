@@ -120,13 +120,14 @@ WHERE t.last_end >= TIMESTAMP '{from}T00:00:00Z' AND t.last_end < TIMESTAMP '{to
     Ok(compute(config, p, &deals, &stages))
 }
 
-/// Durations in days per (period index, source bucket, name); names are numbered as met so
-/// each sample hashes one string, not three.
+/// Durations in days per (period index, source bucket, name); names are numbered as met, so
+/// a sample hashes one string and indexes the rest.
 #[derive(Default)]
 struct Samples<'a> {
     numbers: AHashMap<&'a str, usize>,
     names: Vec<&'a str>,
-    days: AHashMap<(usize, usize, usize), Vec<f64>>,
+    /// `days[period][bucket][name]`
+    days: Vec<Vec<Vec<Vec<f64>>>>,
 }
 
 impl<'a> Samples<'a> {
@@ -138,10 +139,32 @@ impl<'a> Samples<'a> {
             self.names.len() - 1
         });
         for b in [0, bucket] {
-            self.days.entry((period, b, n)).or_default().push(days);
+            let slot = grown(grown(grown(&mut self.days, period), b), n);
+            slot.push(days);
         }
         n
     }
+
+    /// ((period, bucket, name), days) for every non-empty cell.
+    fn cells(self) -> impl Iterator<Item = ((usize, usize, usize), Vec<f64>)> {
+        self.days.into_iter().enumerate().flat_map(|(k, buckets)| {
+            buckets.into_iter().enumerate().flat_map(move |(b, names)| {
+                names
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, days)| !days.is_empty())
+                    .map(move |(n, days)| ((k, b, n), days))
+            })
+        })
+    }
+}
+
+/// `v[i]`, growing `v` with defaults to reach it.
+fn grown<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    &mut v[i]
 }
 
 /// The figures of one period for one source bucket.
@@ -328,11 +351,11 @@ pub fn compute(config: &Config, p: &Params, all: &[Deal], stage_rows: &[StageTim
     let detail = |samples: Samples, key: &str, order: &dyn Fn(&str) -> usize| {
         // (period, source bucket, position, name) orders the rows.
         type Key<'k> = (usize, usize, usize, &'k str);
+        let names = samples.names.clone();
         let mut rows: Vec<(Key, Value)> = samples
-            .days
-            .into_iter()
+            .cells()
             .map(|((k, s, n), mut days)| {
-                let name = samples.names[n];
+                let name = names[n];
                 let row = json!({
                     "period": series[k].label(),
                     "source": sources[s],
