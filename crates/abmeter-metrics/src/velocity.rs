@@ -81,7 +81,7 @@ pub async fn report(
    AND (NOT (coalesce(o.is_closed, false) OR coalesce(o.is_won, false))
         OR o.close_date IS NULL OR o.close_date >= DATE '{from}')"
     );
-    let mut dims = vec![Dim::Source, Dim::Type, Dim::Account];
+    let mut dims = vec![Dim::Source];
     dims.extend(p.filters.iter().map(|(d, _)| *d));
     // The stage time that ended in the four periods.
     let stage_sql = format!(
