@@ -142,7 +142,7 @@ pub fn headline(
     writeln!(
         out,
         "\npipeline {}: {} opportunities, {} {} created ({} % marketing-sourced new business; \
-         {} % on the previous quarter), revenue {}, win rate {}",
+         {} % on the previous quarter), revenue {} {}, win rate {}",
         params.period.label(),
         cell("opportunities"),
         cell("pipeline"),
@@ -150,6 +150,7 @@ pub fn headline(
         cell("marketing_sourced_pipeline_pct"),
         cell("pipeline_change_pct"),
         cell("revenue"),
+        config.finance.currency,
         cell("win_rate"),
     )?;
     writeln!(
