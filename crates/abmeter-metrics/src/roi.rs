@@ -1,4 +1,5 @@
-//! Return on the programme (SPEC §7): per channel or campaign, cost = ad spend +
+//! Return on the programme (SPEC §7): per channel or campaign, cost = ad spend (the
+//! `ad_totals` rows: account-level breakdowns of a campaign's delivery are not added again) +
 //! campaign actual cost, attributed revenue under a model, `roas` = revenue / cost and
 //! `roi` = (revenue × `finance.gross_margin` − cost) / cost; and the what-if calculator.
 //!
@@ -39,7 +40,7 @@ pub fn cost_sql(p: &Params) -> String {
     };
     format!(
         "SELECT key, sum(cost) AS cost FROM (\n  \
-         SELECT {ad_key} AS key, coalesce(spend, 0.0) AS cost FROM ad_performance\n  \
+         SELECT {ad_key} AS key, coalesce(spend, 0.0) AS cost FROM ad_totals\n  \
          WHERE date >= DATE '{s}' AND date < DATE '{e}'\n  \
          UNION ALL\n  \
          SELECT {campaign_key} AS key,\n    \

@@ -2,6 +2,7 @@
 //! atomically replaced manifest, imports that commit all or nothing, and one DataFusion
 //! `SessionContext` over every table.
 
+pub mod ads;
 pub mod cube;
 pub mod identity;
 pub mod import;

@@ -17,7 +17,7 @@ use abmeter_resolve::identity_table;
 
 use crate::identity::IDENTITY_MAP;
 use crate::manifest::DataFile;
-use crate::{Store, StoreError, cube, resolved};
+use crate::{Store, StoreError, ads, cube, resolved};
 
 impl Store {
     /// A query context with every canonical table registered under its SPEC name, plus the
@@ -50,6 +50,7 @@ impl Store {
         )?;
         resolved::register_view(&ctx).await?;
         cube::register(self, &ctx, &manifest, &abm_config).await?;
+        ads::register(&ctx).await?;
         Ok(ctx)
     }
 

@@ -753,7 +753,9 @@ fn by_campaign_keys_by_campaign_id() {
 
 // Costs in Q3 (2026-07-01 .. 2026-10-01):
 //   ad_performance: paid_social 2026-08-10 400 (in), paid_social 2026-10-02 1000 (Q4: out),
-//                   display 2026-09-01 250 (in).
+//                   display 2026-09-01 250 (in). paid_social's account-level row of
+//                   2026-08-11 (123) breaks down delivery its campaign-level rows already
+//                   count: not added; display has only an account-level row: it counts.
 //   campaigns: SUM (event) 900 over 2026-09-21..2026-10-20 = 10 + 20 = 30 days; Q3 holds
 //              Sep 21..30 = 10 days → 900 × 10/30 = 300.
 //              OLD (paid_social) 5000 over 2026-05-01..2026-05-31: Q2, nothing in Q3.
@@ -769,10 +771,11 @@ OLD,Spring ads,paid_social,2026-05-01,2026-05-31,5000
 NODATE,Web refresh,web,,,700
 ";
 const ROI_ADS: &str = "\
-date,channel,spend
-2026-08-10,paid_social,400
-2026-10-02,paid_social,1000
-2026-09-01,display,250
+date,channel,account_id,spend
+2026-08-10,paid_social,,400
+2026-08-11,paid_social,A1,123
+2026-10-02,paid_social,,1000
+2026-09-01,display,A1,250
 ";
 const ROI_OPPORTUNITIES: &str = "\
 id,account_id,amount,stage,created_at,close_date,is_closed,is_won
