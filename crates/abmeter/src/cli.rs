@@ -167,6 +167,21 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Channel KPIs: ad delivery, CTR, CPM, CPC, CPL, view and completion rates, account
+    /// reach and target reach, top titles and accounts that clicked; with the previous period.
+    Channels {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// channel or campaign.
+        #[arg(long, default_value = "channel")]
+        by: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Pipeline and revenue: created, marketing-sourced, won, win rate, deal size, ACV,
     /// coverage against quota, loss reasons, by type; with the previous period.
     Pipeline {

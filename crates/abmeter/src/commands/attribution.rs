@@ -30,7 +30,7 @@ async fn open(
     Ok((store.config()?, store.session().await?))
 }
 
-fn by(text: &str) -> anyhow::Result<By> {
+pub(super) fn by(text: &str) -> anyhow::Result<By> {
     match text.trim().to_ascii_lowercase().as_str() {
         "channel" => Ok(By::Channel),
         "campaign" | "campaign_id" => Ok(By::Campaign),
@@ -38,7 +38,11 @@ fn by(text: &str) -> anyhow::Result<By> {
     }
 }
 
-fn period(store: &Store, text: &str, at: Option<chrono::NaiveDate>) -> anyhow::Result<Period> {
+pub(super) fn period(
+    store: &Store,
+    text: &str,
+    at: Option<chrono::NaiveDate>,
+) -> anyhow::Result<Period> {
     let fiscal = store.config()?.fiscal_year_start_month;
     Period::parse(text, at.unwrap_or_else(today), fiscal).map_err(|e| anyhow!("--period: {e}"))
 }

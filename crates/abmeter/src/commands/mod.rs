@@ -2,6 +2,7 @@
 
 mod alerts_send;
 mod attribution;
+mod channels;
 mod demo;
 mod engagement;
 mod import;
@@ -69,6 +70,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sources { period, at, output } => {
             sources::run(&workspace("."), period.as_deref(), at, output.format)
         }
+        Command::Channels {
+            period,
+            at,
+            by,
+            output,
+        } => channels::run(&workspace("."), &period, at, &by, output.format),
         Command::Pipeline {
             period,
             by,

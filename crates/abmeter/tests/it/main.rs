@@ -2,6 +2,7 @@
 //! store nothing, --skip-invalid, a SIGKILLed import, read-only sql, config errors.
 
 mod attribution;
+mod channels;
 mod engagement;
 mod engagement_outcomes;
 mod pipeline;

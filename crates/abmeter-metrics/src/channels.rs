@@ -1,0 +1,326 @@
+//! Channel KPIs (SPEC §5), ads: per channel or campaign and period, the delivery totals of
+//! `ad_totals` (impressions, clicks, spend, video views and completions, leads,
+//! engagements), their ratios (`ctr`, `cpm`, `cpc`, `cpl`, `view_rate`, `completion_rate`,
+//! `engagement_rate`), account reach and `target_reach_pct`, and the top titles and accounts
+//! among the people who clicked or engaged; each with the previous period and the change.
+//!
+//! Account reach = distinct accounts with an impression: account-level `ad_performance` rows
+//! with impressions > 0, and `ad_impression` activities resolved to an account. The titles
+//! and accounts come from `ad_click` and `ad_engagement` activities resolved to a contact
+//! (titles) or an account.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use abmeter_model::report::{Column, ColumnKind, Report, View};
+use abmeter_model::{Config, Period};
+use abmeter_store::StoreError;
+use datafusion::execution::context::SessionContext;
+use serde_json::{Map, Value, json};
+
+use crate::attribution::journeys::By;
+use crate::cells::{change_pct, float, ratio, text};
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub period: Period,
+    pub by: By,
+}
+
+/// The summed delivery fields of `ad_totals`, in this order.
+const SUMS: [&str; 7] = [
+    "impressions",
+    "clicks",
+    "spend",
+    "video_views",
+    "video_completions",
+    "leads",
+    "engagements",
+];
+
+/// The row's metrics after the key, each also as `previous_<m>` and `<m>_change_pct`.
+const METRICS: [&str; 17] = [
+    "impressions",
+    "clicks",
+    "spend",
+    "video_views",
+    "video_completions",
+    "leads",
+    "engagements",
+    "ctr",
+    "cpm",
+    "cpc",
+    "cpl",
+    "view_rate",
+    "completion_rate",
+    "engagement_rate",
+    "accounts_reached",
+    "target_accounts_reached",
+    "target_reach_pct",
+];
+
+/// How many titles and accounts a row lists.
+const TOP: usize = 3;
+
+/// One key's figures in one period.
+#[derive(Default)]
+struct Figures {
+    sums: [f64; SUMS.len()],
+    reached: BTreeSet<String>,
+}
+
+impl Figures {
+    fn values(&self, targets: &BTreeSet<String>) -> Vec<Value> {
+        let s = &self.sums;
+        let (impressions, clicks, spend, views, completions, leads, engagements) =
+            (s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
+        let reached_targets = self.reached.intersection(targets).count() as f64;
+        // Counts stay integers; spend is money.
+        let mut out: Vec<Value> = s
+            .iter()
+            .zip(SUMS)
+            .map(|(x, f)| {
+                if f == "spend" {
+                    json!(x + 0.0)
+                } else {
+                    json!(*x as u64)
+                }
+            })
+            .collect();
+        out.extend([
+            ratio(clicks, impressions),
+            ratio(spend * 1000.0, impressions),
+            ratio(spend, clicks),
+            ratio(spend, leads),
+            ratio(views, impressions),
+            ratio(completions, views),
+            ratio(engagements, impressions),
+            json!(self.reached.len()),
+            json!(reached_targets as u64),
+            ratio(reached_targets * 100.0, targets.len() as f64),
+        ]);
+        out
+    }
+}
+
+fn key_sql(by: By, channel: &str, campaign: &str) -> String {
+    match by {
+        By::Channel => format!("lower(coalesce({channel}, '(none)'))"),
+        By::Campaign => format!("coalesce({campaign}, '(none)')"),
+    }
+}
+
+pub async fn report(
+    ctx: &SessionContext,
+    config: &Config,
+    p: &Params,
+) -> Result<Report, StoreError> {
+    let now = p.period.clone();
+    let before = now.previous();
+    let (from, to, cut) = (before.start, now.end, now.start);
+    let key = key_sql(p.by, "channel", "campaign_id");
+    // Delivery totals, both periods in one pass (`now` tells which).
+    let sums: Vec<String> = SUMS
+        .iter()
+        .map(|f| format!("sum(CAST({f} AS DOUBLE)) AS {f}"))
+        .collect();
+    let totals = ctx
+        .sql(&format!(
+            "SELECT {key} AS key, date >= DATE '{cut}' AS now, {sums}
+FROM ad_totals WHERE date >= DATE '{from}' AND date < DATE '{to}'
+GROUP BY 1, 2",
+            sums = sums.join(", ")
+        ))
+        .await?
+        .collect()
+        .await?;
+    // Accounts reached: account-level rows and resolved ad impressions.
+    let reach = ctx
+        .sql(&format!(
+            "SELECT {key} AS key, date >= DATE '{cut}' AS now, account_id
+FROM ad_performance
+WHERE account_id IS NOT NULL AND coalesce(impressions, 0) > 0
+  AND date >= DATE '{from}' AND date < DATE '{to}'
+UNION
+SELECT {key} AS key, timestamp >= TIMESTAMP '{cut}T00:00:00Z' AS now,
+       resolved_account_id AS account_id
+FROM resolved_activities
+WHERE type = 'ad_impression' AND resolved_account_id IS NOT NULL
+  AND timestamp >= TIMESTAMP '{from}T00:00:00Z' AND timestamp < TIMESTAMP '{to}T00:00:00Z'"
+        ))
+        .await?
+        .collect()
+        .await?;
+    // Who clicked or engaged in the period: their titles and accounts.
+    let engaged = ctx
+        .sql(&format!(
+            "SELECT {key} AS key, r.resolved_contact_id AS contact_id, c.title,
+       r.resolved_account_id AS account_id, a.name AS account_name
+FROM resolved_activities r
+LEFT JOIN contacts c ON c.id = r.resolved_contact_id
+LEFT JOIN accounts a ON a.id = r.resolved_account_id
+WHERE r.type IN ('ad_click', 'ad_engagement')
+  AND r.timestamp >= TIMESTAMP '{cut}T00:00:00Z' AND r.timestamp < TIMESTAMP '{to}T00:00:00Z'",
+            key = key_sql(p.by, "r.channel", "r.campaign_id"),
+        ))
+        .await?
+        .collect()
+        .await?;
+    let targets: BTreeSet<String> = ctx
+        .sql("SELECT id FROM accounts WHERE is_target")
+        .await?
+        .collect()
+        .await?
+        .iter()
+        .flat_map(|b| (0..b.num_rows()).filter_map(move |i| text(b, "id", i)))
+        .collect();
+    let names: HashMap<String, String> = match p.by {
+        By::Channel => HashMap::new(),
+        By::Campaign => ctx
+            .sql("SELECT id, name FROM campaigns")
+            .await?
+            .collect()
+            .await?
+            .iter()
+            .flat_map(|b| {
+                (0..b.num_rows())
+                    .filter_map(move |i| Some((text(b, "id", i)?, text(b, "name", i)?)))
+            })
+            .collect(),
+    };
+
+    // key → (now, before)
+    let mut figures: BTreeMap<String, [Figures; 2]> = BTreeMap::new();
+    let slot = |now: bool| usize::from(!now);
+    for b in &totals {
+        let now = b
+            .column_by_name("now")
+            .and_then(|c| datafusion::arrow::array::AsArray::as_boolean_opt(c.as_ref()).cloned());
+        for i in 0..b.num_rows() {
+            let k = text(b, "key", i).unwrap_or_else(|| "(none)".into());
+            let is_now = now.as_ref().is_some_and(|a| a.value(i));
+            let f = &mut figures.entry(k).or_default()[slot(is_now)];
+            for (j, name) in SUMS.iter().enumerate() {
+                f.sums[j] += float(b, name, i).unwrap_or(0.0);
+            }
+        }
+    }
+    for b in &reach {
+        let now = b
+            .column_by_name("now")
+            .and_then(|c| datafusion::arrow::array::AsArray::as_boolean_opt(c.as_ref()).cloned());
+        for i in 0..b.num_rows() {
+            let (Some(k), Some(account)) = (text(b, "key", i), text(b, "account_id", i)) else {
+                continue;
+            };
+            let is_now = now.as_ref().is_some_and(|a| a.value(i));
+            figures.entry(k).or_default()[slot(is_now)]
+                .reached
+                .insert(account);
+        }
+    }
+    // key → title → people; key → account → (name, activities)
+    let mut titles: HashMap<String, HashMap<String, BTreeSet<String>>> = HashMap::new();
+    let mut accounts: HashMap<String, HashMap<String, (Option<String>, u64)>> = HashMap::new();
+    for b in &engaged {
+        for i in 0..b.num_rows() {
+            let k = text(b, "key", i).unwrap_or_else(|| "(none)".into());
+            if let (Some(contact), Some(title)) = (text(b, "contact_id", i), text(b, "title", i)) {
+                let title = title.trim().to_string();
+                if !title.is_empty() {
+                    titles
+                        .entry(k.clone())
+                        .or_default()
+                        .entry(title)
+                        .or_default()
+                        .insert(contact);
+                }
+            }
+            if let Some(account) = text(b, "account_id", i) {
+                let e = accounts
+                    .entry(k.clone())
+                    .or_default()
+                    .entry(account)
+                    .or_insert((text(b, "account_name", i), 0));
+                e.1 += 1;
+            }
+            figures.entry(k).or_default();
+        }
+    }
+
+    let mut columns = vec![Column::new(p.by.name(), ColumnKind::Text)];
+    if p.by == By::Campaign {
+        columns.push(Column::new("campaign_name", ColumnKind::Text));
+    }
+    let kind = |m: &str| match m {
+        "spend" => ColumnKind::Number,
+        m if SUMS.contains(&m) => ColumnKind::Integer,
+        "accounts_reached" | "target_accounts_reached" => ColumnKind::Integer,
+        _ => ColumnKind::Number,
+    };
+    columns.extend(METRICS.iter().map(|m| Column::new(*m, kind(m))));
+    columns.extend(
+        METRICS
+            .iter()
+            .map(|m| Column::new(format!("previous_{m}"), kind(m))),
+    );
+    columns.extend(
+        METRICS
+            .iter()
+            .map(|m| Column::new(format!("{m}_change_pct"), ColumnKind::Number)),
+    );
+    columns.push(Column::new("top_titles", ColumnKind::Json));
+    columns.push(Column::new("top_accounts", ColumnKind::Json));
+
+    let mut params = Map::new();
+    params.insert("period".into(), json!(now.label()));
+    params.insert("start".into(), json!(now.start.to_string()));
+    params.insert("end".into(), json!(now.end.to_string()));
+    params.insert("previous_period".into(), json!(before.label()));
+    params.insert("by".into(), json!(p.by.name()));
+    params.insert("target_accounts".into(), json!(targets.len()));
+    params.insert("currency".into(), json!(config.finance.currency));
+    let mut rep = Report::new("channels", params, columns);
+    rep.view = View::Scorecard;
+
+    let mut rows: Vec<(f64, Vec<Value>)> = Vec::new();
+    for (k, [cur, prev]) in &figures {
+        let (a, b) = (cur.values(&targets), prev.values(&targets));
+        let mut row = vec![json!(k)];
+        if p.by == By::Campaign {
+            row.push(json!(names.get(k)));
+        }
+        row.extend(a.iter().cloned());
+        row.extend(b.iter().cloned());
+        row.extend(a.iter().zip(&b).map(|(x, y)| change_pct(x, y)));
+        row.push(top_titles(titles.get(k)));
+        row.push(top_accounts(accounts.get(k)));
+        rows.push((cur.sums[2], row));
+    }
+    // The largest spend first, then the key.
+    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+    rep.rows = rows.into_iter().map(|(_, r)| r).collect();
+    Ok(rep)
+}
+
+/// The titles with the most people, ties by title.
+fn top_titles(titles: Option<&HashMap<String, BTreeSet<String>>>) -> Value {
+    let mut list: Vec<(&String, usize)> = titles
+        .map(|t| t.iter().map(|(k, v)| (k, v.len())).collect())
+        .unwrap_or_default();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    list.iter()
+        .take(TOP)
+        .map(|(title, n)| json!({"name": title, "people": n}))
+        .collect()
+}
+
+/// The accounts with the most clicks and engagements, ties by id.
+fn top_accounts(accounts: Option<&HashMap<String, (Option<String>, u64)>>) -> Value {
+    let mut list: Vec<(&String, &(Option<String>, u64))> =
+        accounts.map(|a| a.iter().collect()).unwrap_or_default();
+    list.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+    list.iter()
+        .take(TOP)
+        .map(|(id, (name, n))| json!({"account_id": id, "name": name, "activities": n}))
+        .collect()
+}

@@ -1,0 +1,30 @@
+//! `abmeter channels` (SPEC §5): ad delivery, ratios and reach per channel or campaign.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use abmeter_metrics::channels;
+use abmeter_outputs::Format;
+use abmeter_store::Store;
+
+use super::attribution::{by, period};
+use super::engagement::print;
+
+pub fn run(
+    root: &Path,
+    period_text: &str,
+    at: Option<chrono::NaiveDate>,
+    by_text: &str,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(root)?;
+    let params = channels::Params {
+        period: period(&store, period_text, at)?,
+        by: by(by_text)?,
+    };
+    let r = super::runtime()?.block_on(async {
+        let ctx = store.session().await?;
+        channels::report(&ctx, &store.config()?, &params).await
+    })?;
+    print(&r, format)
+}
