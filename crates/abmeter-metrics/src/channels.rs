@@ -7,13 +7,15 @@
 //! Account reach = distinct accounts with an impression: account-level `ad_performance` rows
 //! with impressions > 0, and `ad_impression` activities resolved to an account. The titles
 //! and accounts come from `ad_click` and `ad_engagement` activities resolved to a contact
-//! (titles) or an account.
+//! (titles) or an account. The ad activities are read resolved from the derived table
+//! `ad_activity` (channels lower-cased there, like the keys here).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use abmeter_model::report::{Column, ColumnKind, Report, View};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
+use abmeter_store::cube::AD_ACTIVITY_TABLE;
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
@@ -141,11 +143,10 @@ FROM ad_performance
 WHERE account_id IS NOT NULL AND coalesce(impressions, 0) > 0
   AND date >= DATE '{from}' AND date < DATE '{to}'
 UNION
-SELECT {key} AS key, timestamp >= TIMESTAMP '{cut}T00:00:00Z' AS now,
-       resolved_account_id AS account_id
-FROM resolved_activities
-WHERE type = 'ad_impression' AND resolved_account_id IS NOT NULL
-  AND timestamp >= TIMESTAMP '{from}T00:00:00Z' AND timestamp < TIMESTAMP '{to}T00:00:00Z'"
+SELECT {key} AS key, day >= DATE '{cut}' AS now, account_id
+FROM {AD_ACTIVITY_TABLE}
+WHERE type = 'ad_impression' AND account_id IS NOT NULL
+  AND day >= DATE '{from}' AND day < DATE '{to}'"
         ))
         .await?
         .collect()
@@ -153,13 +154,12 @@ WHERE type = 'ad_impression' AND resolved_account_id IS NOT NULL
     // Who clicked or engaged in the period: their titles and accounts.
     let engaged = ctx
         .sql(&format!(
-            "SELECT {key} AS key, r.resolved_contact_id AS contact_id, c.title,
-       r.resolved_account_id AS account_id, a.name AS account_name
-FROM resolved_activities r
-LEFT JOIN contacts c ON c.id = r.resolved_contact_id
-LEFT JOIN accounts a ON a.id = r.resolved_account_id
+            "SELECT {key} AS key, r.contact_id, c.title, r.account_id, a.name AS account_name
+FROM {AD_ACTIVITY_TABLE} r
+LEFT JOIN contacts c ON c.id = r.contact_id
+LEFT JOIN accounts a ON a.id = r.account_id
 WHERE r.type IN ('ad_click', 'ad_engagement')
-  AND r.timestamp >= TIMESTAMP '{cut}T00:00:00Z' AND r.timestamp < TIMESTAMP '{to}T00:00:00Z'",
+  AND r.day >= DATE '{cut}' AND r.day < DATE '{to}'",
             key = key_sql(p.by, "r.channel", "r.campaign_id"),
         ))
         .await?

@@ -82,17 +82,21 @@ pub enum Derived {
     /// Each contact's first touch (any touch resolved to the contact, with or without an
     /// account), for the dark-funnel report.
     ContactFirstTouch,
+    /// The [`AD_TYPES`] activities with their resolved contact and account, channel and
+    /// campaign, for the channel report's reach and engaged audience.
+    AdActivity,
 }
 
 impl Derived {
     /// In build order: sourcing reads the touches and the milestones.
-    pub const ALL: [Derived; 6] = [
+    pub const ALL: [Derived; 7] = [
         Derived::EngagementCube,
         Derived::Touches,
         Derived::Milestones,
         Derived::Sourcing,
         Derived::StageTime,
         Derived::ContactFirstTouch,
+        Derived::AdActivity,
     ];
 
     pub fn table(self) -> &'static str {
@@ -103,6 +107,7 @@ impl Derived {
             Derived::Sourcing => crate::sourcing::SOURCED_VIEW,
             Derived::StageTime => STAGE_TIME_TABLE,
             Derived::ContactFirstTouch => CONTACT_FIRST_TOUCH_TABLE,
+            Derived::AdActivity => AD_ACTIVITY_TABLE,
         }
     }
 
@@ -115,6 +120,7 @@ impl Derived {
             Derived::Sourcing => "sourcing",
             Derived::StageTime => "stage-time",
             Derived::ContactFirstTouch => "contact-first-touch",
+            Derived::AdActivity => "ad-activity",
         }
     }
 
@@ -149,6 +155,14 @@ WHERE resolved_contact_id IS NOT NULL AND type IN ({})
 GROUP BY resolved_contact_id",
                 touch_types_sql(config)
             ),
+            Derived::AdActivity => format!(
+                "SELECT CAST(timestamp AS DATE) AS day, timestamp, type,
+       lower(coalesce(channel, '(none)')) AS channel, campaign_id,
+       resolved_contact_id AS contact_id, resolved_account_id AS account_id
+FROM resolved_activities
+WHERE type IN ('{}')",
+                AD_TYPES.join("', '")
+            ),
         }
     }
 
@@ -178,6 +192,15 @@ GROUP BY resolved_contact_id",
                 Field::new("first_entry", DataType::UInt64, true),
                 Field::new("days", DataType::Float64, true),
                 Field::new("last_end", abmeter_model::table::timestamp_type(), true),
+            ])),
+            Derived::AdActivity => Arc::new(Schema::new(vec![
+                Field::new("day", DataType::Date32, true),
+                Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
+                Field::new("type", DataType::Utf8, true),
+                Field::new("channel", DataType::Utf8, true),
+                Field::new("campaign_id", DataType::Utf8, true),
+                Field::new("contact_id", DataType::Utf8, true),
+                Field::new("account_id", DataType::Utf8, true),
             ])),
             Derived::ContactFirstTouch => Arc::new(Schema::new(vec![
                 Field::new("contact_id", DataType::Utf8, true),
@@ -209,9 +232,15 @@ GROUP BY resolved_contact_id",
             Derived::ContactFirstTouch => serde_json::json!({
                 "touch_types": config.attribution.effective_touch_types(&config.activities),
             }),
+            Derived::AdActivity => serde_json::json!({ "types": AD_TYPES }),
         }
     }
 }
+
+/// The relation the channel report reads: ad impressions, clicks and engagements resolved.
+pub const AD_ACTIVITY_TABLE: &str = "ad_activity";
+/// The ad activity types.
+pub const AD_TYPES: [&str; 3] = ["ad_impression", "ad_click", "ad_engagement"];
 
 /// The relation the dark-funnel report reads: each contact's first touch.
 pub const CONTACT_FIRST_TOUCH_TABLE: &str = "contact_first_touch";

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use abmeter_metrics::channels;
 use abmeter_outputs::Format;
 use abmeter_store::Store;
+use abmeter_store::cube::Derived;
 
 use super::attribution::{by, period};
 use super::engagement::print;
@@ -23,6 +24,7 @@ pub fn run(
         by: by(by_text)?,
     };
     let r = super::runtime()?.block_on(async {
+        super::refresh(&store, &[Derived::AdActivity]).await?;
         let ctx = store.session().await?;
         channels::report(&ctx, &store.config()?, &params).await
     })?;
