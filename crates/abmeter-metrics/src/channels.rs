@@ -8,14 +8,15 @@
 //! with impressions > 0, and `ad_impression` activities resolved to an account. The titles
 //! and accounts come from `ad_click` and `ad_engagement` activities resolved to a contact
 //! (titles) or an account. The ad activities are read resolved from the derived table
-//! `ad_activity` (channels lower-cased there, like the keys here).
+//! `channel_activity` (channels lower-cased there, like the keys here).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use abmeter_model::report::{Column, ColumnKind, Report, View};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
-use abmeter_store::cube::AD_ACTIVITY_TABLE;
+use abmeter_store::cube::{CHANNEL_ACTIVITY_TABLE, CONTACT_FIRST_TOUCH_TABLE};
+use datafusion::arrow::array::AsArray;
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
@@ -144,7 +145,7 @@ WHERE account_id IS NOT NULL AND coalesce(impressions, 0) > 0
   AND date >= DATE '{from}' AND date < DATE '{to}'
 UNION
 SELECT {key} AS key, day >= DATE '{cut}' AS now, account_id
-FROM {AD_ACTIVITY_TABLE}
+FROM {CHANNEL_ACTIVITY_TABLE}
 WHERE type = 'ad_impression' AND account_id IS NOT NULL
   AND day >= DATE '{from}' AND day < DATE '{to}'"
         ))
@@ -155,7 +156,7 @@ WHERE type = 'ad_impression' AND account_id IS NOT NULL
     let engaged = ctx
         .sql(&format!(
             "SELECT {key} AS key, r.contact_id, c.title, r.account_id, a.name AS account_name
-FROM {AD_ACTIVITY_TABLE} r
+FROM {CHANNEL_ACTIVITY_TABLE} r
 LEFT JOIN contacts c ON c.id = r.contact_id
 LEFT JOIN accounts a ON a.id = r.account_id
 WHERE r.type IN ('ad_click', 'ad_engagement')
@@ -299,7 +300,191 @@ WHERE r.type IN ('ad_click', 'ad_engagement')
     // The largest spend first, then the key.
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
     rep.rows = rows.into_iter().map(|(_, r)| r).collect();
+    rep.extra
+        .insert("email".into(), email(ctx, p, &now, &before).await?);
+    rep.extra
+        .insert("social".into(), social(ctx, p, &now, &before).await?);
     Ok(rep)
+}
+
+/// The email fields counted unique per contact and campaign, by activity type.
+const EMAIL_TYPES: [&str; 5] = [
+    "email_send",
+    "email_bounce",
+    "email_open",
+    "email_click",
+    "email_unsubscribe",
+];
+
+/// Email KPIs per key: sends, bounces, delivered = sends − bounces, unique opens and clicks,
+/// unsubscribes (each a distinct contact × campaign), `open_rate`, `click_rate`,
+/// `click_to_open`, `unsubscribe_rate`, and `leads` — contacts created in the period whose
+/// first touch was on this channel or campaign; with the previous period's rates.
+async fn email(
+    ctx: &SessionContext,
+    p: &Params,
+    now: &Period,
+    before: &Period,
+) -> Result<Value, StoreError> {
+    let (from, to, cut) = (before.start, now.end, now.start);
+    let key = key_sql(p.by, "channel", "campaign_id");
+    let counts = ctx
+        .sql(&format!(
+            "SELECT {key} AS key, day >= DATE '{cut}' AS now, type,
+       CAST(count(DISTINCT concat(contact_id, '|', coalesce(campaign_id, ''))) AS DOUBLE) AS n
+FROM {CHANNEL_ACTIVITY_TABLE}
+WHERE type IN ('{types}') AND contact_id IS NOT NULL
+  AND day >= DATE '{from}' AND day < DATE '{to}'
+GROUP BY 1, 2, 3",
+            types = EMAIL_TYPES.join("', '")
+        ))
+        .await?
+        .collect()
+        .await?;
+    let leads = ctx
+        .sql(&format!(
+            "SELECT {key} AS key, c.created_at >= TIMESTAMP '{cut}T00:00:00Z' AS now,
+       CAST(count(*) AS DOUBLE) AS n
+FROM contacts c JOIN {CONTACT_FIRST_TOUCH_TABLE} f ON f.contact_id = c.id
+WHERE c.created_at >= TIMESTAMP '{from}T00:00:00Z' AND c.created_at < TIMESTAMP '{to}T00:00:00Z'
+GROUP BY 1, 2",
+            key = key_sql(p.by, "f.channel", "f.campaign_id"),
+        ))
+        .await?
+        .collect()
+        .await?;
+    // key → [now, before] → counts by EMAIL_TYPES, then leads
+    let mut by: BTreeMap<String, [[f64; EMAIL_TYPES.len() + 1]; 2]> = BTreeMap::new();
+    for b in &counts {
+        let now = b
+            .column_by_name("now")
+            .and_then(|c| c.as_boolean_opt().cloned());
+        for i in 0..b.num_rows() {
+            let (Some(k), Some(t)) = (text(b, "key", i), text(b, "type", i)) else {
+                continue;
+            };
+            let Some(j) = EMAIL_TYPES.iter().position(|x| *x == t) else {
+                continue;
+            };
+            let slot = usize::from(!now.as_ref().is_some_and(|a| a.value(i)));
+            by.entry(k).or_default()[slot][j] += float(b, "n", i).unwrap_or(0.0);
+        }
+    }
+    for b in &leads {
+        let now = b
+            .column_by_name("now")
+            .and_then(|c| c.as_boolean_opt().cloned());
+        for i in 0..b.num_rows() {
+            let Some(k) = text(b, "key", i) else { continue };
+            // Leads count only for keys that sent email.
+            if let Some(e) = by.get_mut(&k) {
+                let slot = usize::from(!now.as_ref().is_some_and(|a| a.value(i)));
+                e[slot][EMAIL_TYPES.len()] += float(b, "n", i).unwrap_or(0.0);
+            }
+        }
+    }
+    let rates = |c: &[f64; EMAIL_TYPES.len() + 1]| {
+        let (sends, bounces, opens, clicks, unsubscribes) = (c[0], c[1], c[2], c[3], c[4]);
+        let delivered = (sends - bounces).max(0.0);
+        (
+            delivered,
+            ratio(opens, delivered),
+            ratio(clicks, delivered),
+            ratio(clicks, opens),
+            ratio(unsubscribes, delivered),
+        )
+    };
+    Ok(by
+        .iter()
+        .filter(|(_, [c, prev])| c.iter().chain(prev).any(|x| *x > 0.0))
+        .map(|(k, [c, prev])| {
+            let (delivered, open_rate, click_rate, click_to_open, unsubscribe_rate) = rates(c);
+            let (_, prev_open, prev_click, _, _) = rates(prev);
+            json!({
+                p.by.name(): k,
+                "sends": c[0] as u64, "bounces": c[1] as u64, "delivered": delivered as u64,
+                "unique_opens": c[2] as u64, "unique_clicks": c[3] as u64,
+                "unsubscribes": c[4] as u64, "open_rate": open_rate, "click_rate": click_rate,
+                "click_to_open": click_to_open, "unsubscribe_rate": unsubscribe_rate,
+                "leads": c[5] as u64, "previous_open_rate": prev_open,
+                "previous_click_rate": prev_click,
+            })
+        })
+        .collect())
+}
+
+/// The social activity types, in report order.
+const SOCIAL_TYPES: [&str; 5] = [
+    "social_follow",
+    "social_like",
+    "social_share",
+    "social_comment",
+    "social_mention",
+];
+
+/// Social KPIs per key: engagements by type and in all, and the distinct accounts that
+/// engaged; with the previous period's engagements and accounts.
+async fn social(
+    ctx: &SessionContext,
+    p: &Params,
+    now: &Period,
+    before: &Period,
+) -> Result<Value, StoreError> {
+    let (from, to, cut) = (before.start, now.end, now.start);
+    let key = key_sql(p.by, "channel", "campaign_id");
+    let batches = ctx
+        .sql(&format!(
+            "SELECT {key} AS key, day >= DATE '{cut}' AS now, type, account_id
+FROM {CHANNEL_ACTIVITY_TABLE}
+WHERE type IN ('{types}') AND day >= DATE '{from}' AND day < DATE '{to}'",
+            types = SOCIAL_TYPES.join("', '")
+        ))
+        .await?
+        .collect()
+        .await?;
+    // key → [now, before] → (count by type, accounts)
+    type Tally = ([u64; SOCIAL_TYPES.len()], BTreeSet<String>);
+    let mut by: BTreeMap<String, [Tally; 2]> = BTreeMap::new();
+    for b in &batches {
+        let now = b
+            .column_by_name("now")
+            .and_then(|c| c.as_boolean_opt().cloned());
+        for i in 0..b.num_rows() {
+            let (Some(k), Some(t)) = (text(b, "key", i), text(b, "type", i)) else {
+                continue;
+            };
+            let Some(j) = SOCIAL_TYPES.iter().position(|x| *x == t) else {
+                continue;
+            };
+            let slot = usize::from(!now.as_ref().is_some_and(|a| a.value(i)));
+            let e = &mut by.entry(k).or_default()[slot];
+            e.0[j] += 1;
+            if let Some(a) = text(b, "account_id", i) {
+                e.1.insert(a);
+            }
+        }
+    }
+    Ok(by
+        .iter()
+        .map(|(k, [(c, accounts), (prev, prev_accounts)])| {
+            let mut row = Map::new();
+            row.insert(p.by.name().into(), json!(k));
+            for (t, n) in SOCIAL_TYPES.iter().zip(c) {
+                row.insert(t.trim_start_matches("social_").to_string() + "s", json!(n));
+            }
+            row.insert("engagements".into(), json!(c.iter().sum::<u64>()));
+            row.insert("engaged_accounts".into(), json!(accounts.len()));
+            row.insert(
+                "previous_engagements".into(),
+                json!(prev.iter().sum::<u64>()),
+            );
+            row.insert(
+                "previous_engaged_accounts".into(),
+                json!(prev_accounts.len()),
+            );
+            Value::Object(row)
+        })
+        .collect())
 }
 
 /// The titles with the most people, ties by title.

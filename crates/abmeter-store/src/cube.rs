@@ -82,9 +82,9 @@ pub enum Derived {
     /// Each contact's first touch (any touch resolved to the contact, with or without an
     /// account), for the dark-funnel report.
     ContactFirstTouch,
-    /// The [`AD_TYPES`] activities with their resolved contact and account, channel and
-    /// campaign, for the channel report's reach and engaged audience.
-    AdActivity,
+    /// The [`CHANNEL_TYPES`] activities (ads, email, social) with their resolved contact and
+    /// account, channel and campaign, for the channel report.
+    ChannelActivity,
 }
 
 impl Derived {
@@ -96,7 +96,7 @@ impl Derived {
         Derived::Sourcing,
         Derived::StageTime,
         Derived::ContactFirstTouch,
-        Derived::AdActivity,
+        Derived::ChannelActivity,
     ];
 
     pub fn table(self) -> &'static str {
@@ -107,7 +107,7 @@ impl Derived {
             Derived::Sourcing => crate::sourcing::SOURCED_VIEW,
             Derived::StageTime => STAGE_TIME_TABLE,
             Derived::ContactFirstTouch => CONTACT_FIRST_TOUCH_TABLE,
-            Derived::AdActivity => AD_ACTIVITY_TABLE,
+            Derived::ChannelActivity => CHANNEL_ACTIVITY_TABLE,
         }
     }
 
@@ -120,7 +120,7 @@ impl Derived {
             Derived::Sourcing => "sourcing",
             Derived::StageTime => "stage-time",
             Derived::ContactFirstTouch => "contact-first-touch",
-            Derived::AdActivity => "ad-activity",
+            Derived::ChannelActivity => "channel-activity",
         }
     }
 
@@ -149,19 +149,20 @@ WHERE resolved_account_id IS NOT NULL AND type IN ('{}')",
             Derived::ContactFirstTouch => format!(
                 "SELECT resolved_contact_id AS contact_id,
        first_value(lower(coalesce(channel, '(none)')) ORDER BY timestamp, id) AS channel,
-       min(timestamp) AS timestamp
+       min(timestamp) AS timestamp,
+       first_value(campaign_id ORDER BY timestamp, id) AS campaign_id
 FROM resolved_activities
 WHERE resolved_contact_id IS NOT NULL AND type IN ({})
 GROUP BY resolved_contact_id",
                 touch_types_sql(config)
             ),
-            Derived::AdActivity => format!(
+            Derived::ChannelActivity => format!(
                 "SELECT CAST(timestamp AS DATE) AS day, timestamp, type,
        lower(coalesce(channel, '(none)')) AS channel, campaign_id,
        resolved_contact_id AS contact_id, resolved_account_id AS account_id
 FROM resolved_activities
 WHERE type IN ('{}')",
-                AD_TYPES.join("', '")
+                CHANNEL_TYPES.join("', '")
             ),
         }
     }
@@ -193,7 +194,7 @@ WHERE type IN ('{}')",
                 Field::new("days", DataType::Float64, true),
                 Field::new("last_end", abmeter_model::table::timestamp_type(), true),
             ])),
-            Derived::AdActivity => Arc::new(Schema::new(vec![
+            Derived::ChannelActivity => Arc::new(Schema::new(vec![
                 Field::new("day", DataType::Date32, true),
                 Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
                 Field::new("type", DataType::Utf8, true),
@@ -206,6 +207,7 @@ WHERE type IN ('{}')",
                 Field::new("contact_id", DataType::Utf8, true),
                 Field::new("channel", DataType::Utf8, true),
                 Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
+                Field::new("campaign_id", DataType::Utf8, true),
             ])),
         }
     }
@@ -232,17 +234,32 @@ WHERE type IN ('{}')",
             Derived::ContactFirstTouch => serde_json::json!({
                 "touch_types": config.attribution.effective_touch_types(&config.activities),
             }),
-            Derived::AdActivity => serde_json::json!({ "types": AD_TYPES }),
+            Derived::ChannelActivity => serde_json::json!({ "types": CHANNEL_TYPES }),
         }
     }
 }
 
-/// The relation the channel report reads: ad impressions, clicks and engagements resolved.
-pub const AD_ACTIVITY_TABLE: &str = "ad_activity";
-/// The ad activity types.
-pub const AD_TYPES: [&str; 3] = ["ad_impression", "ad_click", "ad_engagement"];
+/// The relation the channel report reads: ad, email and social activities resolved.
+pub const CHANNEL_ACTIVITY_TABLE: &str = "channel_activity";
+/// The activity types of the channel report: ads, email and social.
+pub const CHANNEL_TYPES: [&str; 13] = [
+    "ad_impression",
+    "ad_click",
+    "ad_engagement",
+    "email_send",
+    "email_bounce",
+    "email_unsubscribe",
+    "email_open",
+    "email_click",
+    "social_follow",
+    "social_like",
+    "social_share",
+    "social_comment",
+    "social_mention",
+];
 
-/// The relation the dark-funnel report reads: each contact's first touch.
+/// The relation the dark-funnel and channel reports read: each contact's first touch
+/// (channel, time, campaign).
 pub const CONTACT_FIRST_TOUCH_TABLE: &str = "contact_first_touch";
 
 /// The relation deal velocity reads: days per opportunity and stage.

@@ -24,7 +24,11 @@ pub fn run(
         by: by(by_text)?,
     };
     let r = super::runtime()?.block_on(async {
-        super::refresh(&store, &[Derived::AdActivity]).await?;
+        super::refresh(
+            &store,
+            &[Derived::ChannelActivity, Derived::ContactFirstTouch],
+        )
+        .await?;
         let ctx = store.session().await?;
         channels::report(&ctx, &store.config()?, &params).await
     })?;

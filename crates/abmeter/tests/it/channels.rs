@@ -19,7 +19,8 @@ fn ads(dir: &std::path::Path) -> std::path::PathBuf {
             ),
             (
                 "contacts.csv",
-                "id,account_id,title\nC1,A1,VP Marketing\nC2,A2,CMO\nC3,A1,VP Marketing\n",
+                "id,account_id,title,created_at\nC1,A1,VP Marketing,\nC2,A2,CMO,\nC3,A1,VP Marketing,\n\
+                 C4,A3,Analyst,2026-07-15T00:00:00Z\n",
             ),
             (
                 "campaigns.csv",
@@ -42,7 +43,20 @@ fn ads(dir: &std::path::Path) -> std::path::PathBuf {
                  a1,2026-07-10T10:00:00Z,ad_impression,C2,paid_social,K1\n\
                  a2,2026-07-11T10:00:00Z,ad_click,C1,paid_social,K1\n\
                  a3,2026-07-12T10:00:00Z,ad_engagement,C3,paid_social,K1\n\
-                 a4,2026-07-12T11:00:00Z,ad_click,C2,paid_social,K1\n",
+                 a4,2026-07-12T11:00:00Z,ad_click,C2,paid_social,K1\n\
+                 e1,2026-07-01T09:00:00Z,email_send,C1,email,K2\n\
+                 e2,2026-07-01T09:00:00Z,email_send,C2,email,K2\n\
+                 e3,2026-07-01T09:00:00Z,email_send,C3,email,K2\n\
+                 e4,2026-07-01T09:01:00Z,email_bounce,C3,email,K2\n\
+                 e5,2026-07-01T10:00:00Z,email_open,C1,email,K2\n\
+                 e6,2026-07-02T10:00:00Z,email_open,C1,email,K2\n\
+                 e7,2026-07-01T11:00:00Z,email_open,C2,email,K2\n\
+                 e8,2026-07-01T10:05:00Z,email_click,C1,email,K2\n\
+                 e9,2026-07-03T10:00:00Z,email_unsubscribe,C2,email,K2\n\
+                 e10,2026-07-16T10:00:00Z,form_submit,C4,email,K2\n\
+                 s1,2026-07-20T10:00:00Z,social_like,C1,organic_social,\n\
+                 s2,2026-07-20T11:00:00Z,social_share,C2,organic_social,\n\
+                 s3,2026-07-21T10:00:00Z,social_like,C3,organic_social,\n",
             ),
         ],
     )
