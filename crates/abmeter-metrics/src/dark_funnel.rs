@@ -315,7 +315,8 @@ mod tests {
             format!(
                 "CREATE VIEW resolved_activities AS SELECT column1 AS id, \
                  CAST(column2 AS TIMESTAMP) AS timestamp, column3 AS type, \
-                 column4 AS resolved_contact_id, column5 AS channel FROM (VALUES {activities})"
+                 column4 AS resolved_contact_id, column5 AS channel, \
+                 CAST(NULL AS VARCHAR) AS campaign_id FROM (VALUES {activities})"
             ),
             // The stored table's own definition, over the literal activities.
             format!(
