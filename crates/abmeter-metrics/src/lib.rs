@@ -10,6 +10,7 @@ pub mod dark_funnel;
 pub mod deals;
 pub mod engagement;
 pub mod followup;
+pub mod funnel;
 pub mod heatmap;
 pub mod identity;
 pub mod mqa;

@@ -29,9 +29,9 @@ pub struct Params {
 }
 
 /// Cost per key in the period: ad spend plus the overlapping share of campaign costs.
-pub fn cost_sql(p: &Params) -> String {
-    let (s, e) = (p.period.start, p.period.end);
-    let (ad_key, campaign_key) = match p.by {
+pub fn cost_sql(period: &Period, by: By) -> String {
+    let (s, e) = (period.start, period.end);
+    let (ad_key, campaign_key) = match by {
         By::Channel => (
             "lower(coalesce(channel, '(none)'))",
             "lower(coalesce(channel, '(none)'))",
@@ -63,7 +63,7 @@ pub async fn report(
     let opps = opportunities(ctx, config, &p.period, Credit::Revenue).await?;
     let credited = credit(p.model, &opps, &[], p.by, config)
         .map_err(|e| StoreError::Unanswerable(format!("{}: {e}", p.model.name())))?;
-    let costs = query_report(ctx, "cost", Map::new(), &cost_sql(p)).await?;
+    let costs = query_report(ctx, "cost", Map::new(), &cost_sql(&p.period, p.by)).await?;
     let undated = query_report(
         ctx,
         "undated",

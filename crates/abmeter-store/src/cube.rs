@@ -47,7 +47,7 @@ pub const MILESTONES_TABLE: &str = "sales_milestones";
 pub const MILESTONES: [&str; 3] = ["demo_request", "meeting_scheduled", "meeting_held"];
 const INDEX_FILE: &str = "index.json";
 const LOCK_FILE: &str = ".lock";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The attribution touch types as a SQL list (`NULL` when there are none: nothing matches).
 pub fn touch_types_sql(config: &Config) -> String {
@@ -139,7 +139,7 @@ WHERE resolved_account_id IS NOT NULL AND type IN ({types})"
             }
             Derived::Milestones => format!(
                 "SELECT resolved_account_id AS account_id, CAST(timestamp AS DATE) AS day,
-       timestamp, id, type
+       timestamp, id, type, lower(coalesce(channel, '(none)')) AS channel
 FROM resolved_activities
 WHERE resolved_account_id IS NOT NULL AND type IN ('{}')",
                 MILESTONES.join("', '")
@@ -172,7 +172,8 @@ WHERE type IN ('{}')",
         match self {
             Derived::EngagementCube => schema(),
             Derived::Touches | Derived::Milestones => {
-                // An activity resolved to its account; touches add where it came from.
+                // An activity resolved to its account and its channel; touches add the
+                // campaign.
                 let mut fields = vec![
                     Field::new("account_id", DataType::Utf8, true),
                     Field::new("day", DataType::Date32, true),
@@ -180,8 +181,8 @@ WHERE type IN ('{}')",
                     Field::new("id", DataType::Utf8, true),
                     Field::new("type", DataType::Utf8, true),
                 ];
+                fields.push(Field::new("channel", DataType::Utf8, true));
                 if self == Derived::Touches {
-                    fields.push(Field::new("channel", DataType::Utf8, true));
                     fields.push(Field::new("campaign_id", DataType::Utf8, true));
                 }
                 Arc::new(Schema::new(fields))

@@ -182,6 +182,21 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The funnel's top: leads and MQLs by lead source or first-touch channel or campaign,
+    /// cost per lead and MQL, target and ICP shares; demos, meetings and meeting-to-opp.
+    Funnel {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// lead_source, channel or campaign (of the lead's first touch).
+        #[arg(long, default_value = "lead_source")]
+        by: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Pipeline and revenue: created, marketing-sourced, won, win rate, deal size, ACV,
     /// coverage against quota, loss reasons, by type; with the previous period.
     Pipeline {

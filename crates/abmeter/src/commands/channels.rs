@@ -1,9 +1,9 @@
-//! `abmeter channels` (SPEC §5): ad delivery, ratios and reach per channel or campaign.
+//! `abmeter channels` and `abmeter funnel` (SPEC §5).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use abmeter_metrics::channels;
+use abmeter_metrics::{channels, funnel};
 use abmeter_outputs::Format;
 use abmeter_store::Store;
 use abmeter_store::cube::Derived;
@@ -31,6 +31,26 @@ pub fn run(
         .await?;
         let ctx = store.session().await?;
         channels::report(&ctx, &store.config()?, &params).await
+    })?;
+    print(&r, format)
+}
+
+pub fn funnel(
+    root: &Path,
+    period_text: &str,
+    at: Option<chrono::NaiveDate>,
+    by_text: &str,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(root)?;
+    let params = funnel::Params {
+        period: period(&store, period_text, at)?,
+        by: by_text.parse().map_err(|e| anyhow::anyhow!("--by: {e}"))?,
+    };
+    let r = super::runtime()?.block_on(async {
+        super::refresh(&store, &[Derived::Milestones, Derived::ContactFirstTouch]).await?;
+        let ctx = store.session().await?;
+        funnel::report(&ctx, &store.config()?, &params).await
     })?;
     print(&r, format)
 }

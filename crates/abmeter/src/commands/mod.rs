@@ -76,6 +76,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             by,
             output,
         } => channels::run(&workspace("."), &period, at, &by, output.format),
+        Command::Funnel {
+            period,
+            at,
+            by,
+            output,
+        } => channels::funnel(&workspace("."), &period, at, &by, output.format),
         Command::Pipeline {
             period,
             by,

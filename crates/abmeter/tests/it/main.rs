@@ -5,6 +5,7 @@ mod attribution;
 mod channels;
 mod engagement;
 mod engagement_outcomes;
+mod funnel;
 mod pipeline;
 mod resolve;
 mod snapshots;
