@@ -16,7 +16,7 @@ use abmeter_model::report::{Column, ColumnKind, Report, View};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
 use abmeter_store::cube::{CHANNEL_ACTIVITY_TABLE, CONTACT_FIRST_TOUCH_TABLE};
-use datafusion::arrow::array::AsArray;
+use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
@@ -105,6 +105,16 @@ impl Figures {
     }
 }
 
+/// Row `i`'s period in a result with a `now` column: 0 for the period asked, 1 for the one
+/// before.
+fn slot_of(b: &RecordBatch, i: usize) -> usize {
+    let now = b
+        .column_by_name("now")
+        .and_then(|c| c.as_boolean_opt())
+        .is_some_and(|a| a.value(i));
+    usize::from(!now)
+}
+
 fn key_sql(by: By, channel: &str, campaign: &str) -> String {
     match by {
         By::Channel => format!("lower(coalesce({channel}, '(none)'))"),
@@ -191,30 +201,21 @@ WHERE r.type IN ('ad_click', 'ad_engagement')
 
     // key → (now, before)
     let mut figures: BTreeMap<String, [Figures; 2]> = BTreeMap::new();
-    let slot = |now: bool| usize::from(!now);
     for b in &totals {
-        let now = b
-            .column_by_name("now")
-            .and_then(|c| datafusion::arrow::array::AsArray::as_boolean_opt(c.as_ref()).cloned());
         for i in 0..b.num_rows() {
             let k = text(b, "key", i).unwrap_or_else(|| "(none)".into());
-            let is_now = now.as_ref().is_some_and(|a| a.value(i));
-            let f = &mut figures.entry(k).or_default()[slot(is_now)];
+            let f = &mut figures.entry(k).or_default()[slot_of(b, i)];
             for (j, name) in SUMS.iter().enumerate() {
                 f.sums[j] += float(b, name, i).unwrap_or(0.0);
             }
         }
     }
     for b in &reach {
-        let now = b
-            .column_by_name("now")
-            .and_then(|c| datafusion::arrow::array::AsArray::as_boolean_opt(c.as_ref()).cloned());
         for i in 0..b.num_rows() {
             let (Some(k), Some(account)) = (text(b, "key", i), text(b, "account_id", i)) else {
                 continue;
             };
-            let is_now = now.as_ref().is_some_and(|a| a.value(i));
-            figures.entry(k).or_default()[slot(is_now)]
+            figures.entry(k).or_default()[slot_of(b, i)]
                 .reached
                 .insert(account);
         }
@@ -356,9 +357,6 @@ GROUP BY 1, 2",
     // key → [now, before] → counts by EMAIL_TYPES, then leads
     let mut by: BTreeMap<String, [[f64; EMAIL_TYPES.len() + 1]; 2]> = BTreeMap::new();
     for b in &counts {
-        let now = b
-            .column_by_name("now")
-            .and_then(|c| c.as_boolean_opt().cloned());
         for i in 0..b.num_rows() {
             let (Some(k), Some(t)) = (text(b, "key", i), text(b, "type", i)) else {
                 continue;
@@ -366,19 +364,16 @@ GROUP BY 1, 2",
             let Some(j) = EMAIL_TYPES.iter().position(|x| *x == t) else {
                 continue;
             };
-            let slot = usize::from(!now.as_ref().is_some_and(|a| a.value(i)));
+            let slot = slot_of(b, i);
             by.entry(k).or_default()[slot][j] += float(b, "n", i).unwrap_or(0.0);
         }
     }
     for b in &leads {
-        let now = b
-            .column_by_name("now")
-            .and_then(|c| c.as_boolean_opt().cloned());
         for i in 0..b.num_rows() {
             let Some(k) = text(b, "key", i) else { continue };
             // Leads count only for keys that sent email.
             if let Some(e) = by.get_mut(&k) {
-                let slot = usize::from(!now.as_ref().is_some_and(|a| a.value(i)));
+                let slot = slot_of(b, i);
                 e[slot][EMAIL_TYPES.len()] += float(b, "n", i).unwrap_or(0.0);
             }
         }
@@ -446,9 +441,6 @@ WHERE type IN ('{types}') AND day >= DATE '{from}' AND day < DATE '{to}'",
     type Tally = ([u64; SOCIAL_TYPES.len()], BTreeSet<String>);
     let mut by: BTreeMap<String, [Tally; 2]> = BTreeMap::new();
     for b in &batches {
-        let now = b
-            .column_by_name("now")
-            .and_then(|c| c.as_boolean_opt().cloned());
         for i in 0..b.num_rows() {
             let (Some(k), Some(t)) = (text(b, "key", i), text(b, "type", i)) else {
                 continue;
@@ -456,7 +448,7 @@ WHERE type IN ('{types}') AND day >= DATE '{from}' AND day < DATE '{to}'",
             let Some(j) = SOCIAL_TYPES.iter().position(|x| *x == t) else {
                 continue;
             };
-            let slot = usize::from(!now.as_ref().is_some_and(|a| a.value(i)));
+            let slot = slot_of(b, i);
             let e = &mut by.entry(k).or_default()[slot];
             e.0[j] += 1;
             if let Some(a) = text(b, "account_id", i) {

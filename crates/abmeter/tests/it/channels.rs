@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::close;
 use super::engagement::{report, row, rows, workspace};
 
 /// Q3 2026 against Q2. paid_social K1: a campaign-level row (1000 impressions, 20 clicks,
@@ -60,11 +61,6 @@ fn ads(dir: &std::path::Path) -> std::path::PathBuf {
             ),
         ],
     )
-}
-
-fn close(got: &Value, want: f64, what: &str) {
-    let got = got.as_f64().unwrap_or_else(|| panic!("{what}: {got}"));
-    assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use serde_json::{Value, json};
 
+use super::close;
 use super::engagement::{report, row, rows, workspace};
 
 /// Q3 2026 against Q2; ICP = Software. L1 (A1: target, Software) created 07-05 and MQL 07-20,
@@ -47,11 +48,6 @@ fn leads(dir: &std::path::Path) -> std::path::PathBuf {
             ),
         ],
     )
-}
-
-fn close(got: &Value, want: f64, what: &str) {
-    let got = got.as_f64().unwrap_or_else(|| panic!("{what}: {got}"));
-    assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
 }
 
 #[test]

@@ -17,6 +17,15 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// `got` is the number `want` (to 1e-9).
+#[track_caller]
+fn close(got: &Value, want: f64, what: &str) {
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: {got} is not a number"));
+    assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
+}
+
 fn abmeter(ws: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_abmeter"))
         .arg("--workspace")

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::abmeter;
+use super::close;
 use super::engagement::{report, row, rows, workspace};
 
 const CONFIG: &str = "fiscal_year_start_month = 4\n\
@@ -84,13 +85,6 @@ fn deals(dir: &Path) -> PathBuf {
             ),
         ],
     )
-}
-
-fn close(got: &Value, want: f64, what: &str) {
-    let got = got
-        .as_f64()
-        .unwrap_or_else(|| panic!("{what}: {got} is not a number"));
-    assert!((got - want).abs() < 1e-9, "{what}: got {got}, want {want}");
 }
 
 #[test]
