@@ -23,5 +23,6 @@ pub mod timeline;
 pub mod to_report;
 pub mod trend;
 pub mod velocity;
+pub mod web;
 
 pub use to_report::batches_to_report;

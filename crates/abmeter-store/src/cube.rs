@@ -85,11 +85,14 @@ pub enum Derived {
     /// The [`CHANNEL_TYPES`] activities (ads, email, social) with their resolved contact and
     /// account, channel and campaign, for the channel report.
     ChannelActivity,
+    /// Page views and scroll events with their visitor (the resolved contact, else the
+    /// anonymous id) and resolved account, for the web report's sessions.
+    WebVisits,
 }
 
 impl Derived {
     /// In build order: sourcing reads the touches and the milestones.
-    pub const ALL: [Derived; 7] = [
+    pub const ALL: [Derived; 8] = [
         Derived::EngagementCube,
         Derived::Touches,
         Derived::Milestones,
@@ -97,6 +100,7 @@ impl Derived {
         Derived::StageTime,
         Derived::ContactFirstTouch,
         Derived::ChannelActivity,
+        Derived::WebVisits,
     ];
 
     pub fn table(self) -> &'static str {
@@ -108,6 +112,7 @@ impl Derived {
             Derived::StageTime => STAGE_TIME_TABLE,
             Derived::ContactFirstTouch => CONTACT_FIRST_TOUCH_TABLE,
             Derived::ChannelActivity => CHANNEL_ACTIVITY_TABLE,
+            Derived::WebVisits => WEB_VISITS_TABLE,
         }
     }
 
@@ -121,6 +126,7 @@ impl Derived {
             Derived::StageTime => "stage-time",
             Derived::ContactFirstTouch => "contact-first-touch",
             Derived::ChannelActivity => "channel-activity",
+            Derived::WebVisits => "web-visits",
         }
     }
 
@@ -156,6 +162,15 @@ WHERE resolved_contact_id IS NOT NULL AND type IN ({})
 GROUP BY resolved_contact_id",
                 touch_types_sql(config)
             ),
+            Derived::WebVisits => "SELECT CAST(timestamp AS DATE) AS day, timestamp, id, type,
+       CASE WHEN resolved_contact_id IS NOT NULL THEN concat('c:', resolved_contact_id)
+            WHEN anonymous_id IS NOT NULL AND anonymous_id <> '' THEN concat('a:', anonymous_id)
+       END AS visitor,
+       resolved_account_id AS account_id, match_rule, url, referrer, utm_source, utm_medium,
+       utm_campaign, duration_minutes, scroll_depth
+FROM resolved_activities
+WHERE type IN ('page_view', 'scroll')"
+                .to_string(),
             Derived::ChannelActivity => format!(
                 "SELECT CAST(timestamp AS DATE) AS day, timestamp, type,
        lower(coalesce(channel, '(none)')) AS channel, campaign_id,
@@ -195,6 +210,25 @@ WHERE type IN ('{}')",
                 Field::new("days", DataType::Float64, true),
                 Field::new("last_end", abmeter_model::table::timestamp_type(), true),
             ])),
+            Derived::WebVisits => {
+                let text = |name: &str| Field::new(name, DataType::Utf8, true);
+                Arc::new(Schema::new(vec![
+                    Field::new("day", DataType::Date32, true),
+                    Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
+                    text("id"),
+                    text("type"),
+                    text("visitor"),
+                    text("account_id"),
+                    Field::new("match_rule", DataType::Int32, true),
+                    text("url"),
+                    text("referrer"),
+                    text("utm_source"),
+                    text("utm_medium"),
+                    text("utm_campaign"),
+                    Field::new("duration_minutes", DataType::Float64, true),
+                    Field::new("scroll_depth", DataType::Float64, true),
+                ]))
+            }
             Derived::ChannelActivity => Arc::new(Schema::new(vec![
                 Field::new("day", DataType::Date32, true),
                 Field::new("timestamp", abmeter_model::table::timestamp_type(), true),
@@ -236,9 +270,13 @@ WHERE type IN ('{}')",
                 "touch_types": config.attribution.effective_touch_types(&config.activities),
             }),
             Derived::ChannelActivity => serde_json::json!({ "types": CHANNEL_TYPES }),
+            Derived::WebVisits => serde_json::json!({}),
         }
     }
 }
+
+/// The relation the web report reads: page views and scroll events with their visitor.
+pub const WEB_VISITS_TABLE: &str = "web_visits";
 
 /// The relation the channel report reads: ad, email and social activities resolved.
 pub const CHANNEL_ACTIVITY_TABLE: &str = "channel_activity";

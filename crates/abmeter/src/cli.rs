@@ -182,6 +182,18 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Web KPIs: sessions by channel and campaign, new visitors, pages per session, session
+    /// minutes, bounce rate, scroll depth, visits by account; with the previous period.
+    Web {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// The funnel's top: leads and MQLs by lead source or first-touch channel or campaign,
     /// cost per lead and MQL, target and ICP shares; demos, meetings and meeting-to-opp.
     Funnel {

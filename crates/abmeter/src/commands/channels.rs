@@ -1,9 +1,9 @@
-//! `abmeter channels` and `abmeter funnel` (SPEC §5).
+//! `abmeter channels`, `abmeter web` and `abmeter funnel` (SPEC §5).
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use abmeter_metrics::{channels, funnel};
+use abmeter_metrics::{channels, funnel, web};
 use abmeter_outputs::Format;
 use abmeter_store::Store;
 use abmeter_store::cube::Derived;
@@ -51,6 +51,24 @@ pub fn funnel(
         super::refresh(&store, &[Derived::Milestones, Derived::ContactFirstTouch]).await?;
         let ctx = store.session().await?;
         funnel::report(&ctx, &store.config()?, &params).await
+    })?;
+    print(&r, format)
+}
+
+pub fn web(
+    root: &Path,
+    period_text: &str,
+    at: Option<chrono::NaiveDate>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let store = Store::open(root)?;
+    let params = web::Params {
+        period: period(&store, period_text, at)?,
+    };
+    let r = super::runtime()?.block_on(async {
+        super::refresh(&store, &[Derived::WebVisits]).await?;
+        let ctx = store.session().await?;
+        web::report(&ctx, &store.config()?, &params).await
     })?;
     print(&r, format)
 }

@@ -76,6 +76,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             by,
             output,
         } => channels::run(&workspace("."), &period, at, &by, output.format),
+        Command::Web { period, at, output } => {
+            channels::web(&workspace("."), &period, at, output.format)
+        }
         Command::Funnel {
             period,
             at,

@@ -11,6 +11,7 @@ mod resolve;
 mod snapshots;
 mod sources;
 mod sourcing;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,488 @@
+//! Web KPIs (SPEC §5): sessions of page views, their channels and campaigns, engagement and
+//! scroll depth, and visits by account, for a period beside the one before.
+//!
+//! - **Visitor**: the page view's resolved contact, else its anonymous id; page views with
+//!   neither belong to no session.
+//! - **Session**: a visitor's page views in time order (ties by id); a gap of more than
+//!   `web.session_gap_minutes` or a page view with a `utm_campaign` different from the
+//!   session's starts a new one. A session counts in the period it starts in.
+//! - **Channel** of a session, from its first page: with a `utm_medium` or `utm_source`:
+//!   `email` for medium email; for a paid medium (`web.paid_mediums`) `paid_search` or
+//!   `paid_social` by the source (`web.search_referrers` / `social_referrers` fragments),
+//!   `display` for mediums display and cpm, else `paid_other`; otherwise `social` for a
+//!   social medium or source, `search` for a search source, else the medium (or `referral`).
+//!   Without UTM, by the referrer's host: `search`, `social`, `referral`, or `direct` when
+//!   there is no referrer. `campaign` is the first page's `utm_campaign`.
+//! - `new_visitor_pct` = sessions that are their visitor's first ever / sessions × 100;
+//!   `pages_per_session`; `avg_session_minutes` = mean of (last page time − first page time
+//!   + the last page's duration when known); `bounce_rate` = one-page sessions / sessions.
+//! - **Scroll depth**: a page view's depth is the largest of its own `scroll_depth` and the
+//!   depths of the `scroll` events of the same visitor and URL after it, up to the next page
+//!   view of that URL; among page views in the period with a depth, `scroll_25_pct` …
+//!   `scroll_100_pct` = the share that reached 25, 50, 75, 100 × 100.
+//! - **Visits by account**: sessions per account (the account of the session's first page
+//!   that has one), split identified (resolved by anything but the IP) and reverse-IP.
+
+use std::collections::HashMap;
+
+use abmeter_model::config::WebConfig;
+use abmeter_model::report::{Column, ColumnKind, Report, View};
+use abmeter_model::{Config, Period};
+use abmeter_store::StoreError;
+use abmeter_store::cube::WEB_VISITS_TABLE;
+use datafusion::arrow::array::{Array, AsArray, Int32Array, RecordBatch};
+use datafusion::arrow::datatypes::{Float64Type, Int32Type};
+use datafusion::execution::context::SessionContext;
+use serde_json::{Map, Value, json};
+
+use crate::cells::{at, change_pct, micros, ratio, strings, times};
+
+#[derive(Debug, Clone)]
+pub struct Params {
+    pub period: Period,
+}
+
+/// Match rule 5 is reverse IP (SPEC §3).
+const IP_RULE: i32 = 5;
+
+/// One page view or scroll event.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub visitor: String,
+    pub at: i64,
+    pub id: String,
+    pub scroll_event: bool,
+    pub account: Option<String>,
+    pub rule: Option<i32>,
+    pub url: Option<String>,
+    pub referrer: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub duration: Option<f64>,
+    pub depth: Option<f64>,
+}
+
+/// One session.
+#[derive(Debug, Clone, Default)]
+struct Session {
+    start: i64,
+    end: i64,
+    last_duration: Option<f64>,
+    pages: usize,
+    first: bool,
+    channel: String,
+    campaign: Option<String>,
+    account: Option<(String, bool)>,
+}
+
+pub async fn report(
+    ctx: &SessionContext,
+    config: &Config,
+    p: &Params,
+) -> Result<Report, StoreError> {
+    let before = p.period.previous();
+    let gap = (config.web.session_gap_minutes * 60_000_000.0) as i64;
+    // A session starting at the window's start may have begun a gap earlier.
+    let from = micros(before.start) - gap;
+    let to = micros(p.period.end);
+    let sql = format!(
+        "SELECT visitor, timestamp, id, type, account_id, match_rule, url, referrer,
+       utm_source, utm_medium, utm_campaign, duration_minutes, scroll_depth
+FROM {WEB_VISITS_TABLE}
+WHERE visitor IS NOT NULL
+  AND timestamp >= arrow_cast({from}, 'Timestamp(Microsecond, Some(\"UTC\"))')
+  AND timestamp < arrow_cast({to}, 'Timestamp(Microsecond, Some(\"UTC\"))')"
+    );
+    let mut hits = Vec::new();
+    for b in &ctx.sql(&sql).await?.collect().await? {
+        read_hits(b, &mut hits);
+    }
+    // Each visitor's first page view ever, for new visitors.
+    let firsts_sql = format!(
+        "SELECT visitor, min(timestamp) AS first FROM {WEB_VISITS_TABLE}
+WHERE visitor IS NOT NULL AND type = 'page_view' GROUP BY visitor"
+    );
+    let mut firsts: HashMap<String, i64> = HashMap::new();
+    for b in &ctx.sql(&firsts_sql).await?.collect().await? {
+        let (v, f) = (strings(b, "visitor"), times(b, "first"));
+        for i in 0..b.num_rows() {
+            if let (Some(v), Some(f)) = (at(v, i), at(f, i)) {
+                firsts.insert(v.to_string(), f);
+            }
+        }
+    }
+    let names = account_names(ctx).await?;
+    Ok(compute(config, p, hits, &firsts, &names))
+}
+
+fn read_hits(b: &RecordBatch, out: &mut Vec<Hit>) {
+    let s = |name: &str| strings(b, name);
+    let (visitor, id, kind, account, url, referrer, source, medium, campaign) = (
+        s("visitor"),
+        s("id"),
+        s("type"),
+        s("account_id"),
+        s("url"),
+        s("referrer"),
+        s("utm_source"),
+        s("utm_medium"),
+        s("utm_campaign"),
+    );
+    let stamp = times(b, "timestamp");
+    let rule: Option<&Int32Array> = b
+        .column_by_name("match_rule")
+        .and_then(|c| c.as_primitive_opt::<Int32Type>());
+    let f = |name: &str| {
+        b.column_by_name(name)
+            .and_then(|c| c.as_primitive_opt::<Float64Type>())
+    };
+    let (duration, depth) = (f("duration_minutes"), f("scroll_depth"));
+    let text = |a, i| {
+        at(a, i)
+            .filter(|v: &&str| !v.trim().is_empty())
+            .map(str::to_string)
+    };
+    for i in 0..b.num_rows() {
+        let (Some(v), Some(t)) = (at(visitor, i), at(stamp, i)) else {
+            continue;
+        };
+        out.push(Hit {
+            visitor: v.to_string(),
+            at: t,
+            id: at(id, i).unwrap_or("").to_string(),
+            scroll_event: at(kind, i) == Some("scroll"),
+            account: text(account, i),
+            rule: rule.filter(|a| !a.is_null(i)).map(|a| a.value(i)),
+            url: text(url, i),
+            referrer: text(referrer, i),
+            utm_source: text(source, i),
+            utm_medium: text(medium, i),
+            utm_campaign: text(campaign, i),
+            duration: at(duration, i),
+            depth: at(depth, i),
+        });
+    }
+}
+
+async fn account_names(ctx: &SessionContext) -> Result<HashMap<String, String>, StoreError> {
+    let mut out = HashMap::new();
+    for b in &ctx
+        .sql("SELECT id, name FROM accounts")
+        .await?
+        .collect()
+        .await?
+    {
+        let (id, name) = (strings(b, "id"), strings(b, "name"));
+        for i in 0..b.num_rows() {
+            if let (Some(id), Some(name)) = (at(id, i), at(name, i)) {
+                out.insert(id.to_string(), name.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `text` contains one of the host fragments (their trailing dot optional, so
+/// `google.` also matches a `utm_source` of `google`).
+fn matches(text: &str, fragments: &[String]) -> bool {
+    let text = text.to_lowercase();
+    fragments.iter().any(|f| {
+        let f = f.trim().to_lowercase();
+        !f.is_empty() && (text.contains(&f) || text.contains(f.trim_end_matches('.')))
+    })
+}
+
+/// The channel of a session's first page (see the module docs).
+pub fn channel(hit: &Hit, web: &WebConfig) -> String {
+    let medium = hit.utm_medium.as_deref().map(str::to_lowercase);
+    let source = hit.utm_source.as_deref().map(str::to_lowercase);
+    if medium.is_some() || source.is_some() {
+        let medium = medium.unwrap_or_default();
+        let source = source.unwrap_or_default();
+        let search = matches(&source, &web.search_referrers);
+        let social = matches(&source, &web.social_referrers) || medium.contains("social");
+        if medium == "email" || medium == "e-mail" {
+            return "email".into();
+        }
+        if web
+            .paid_mediums
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&medium))
+        {
+            return if search {
+                "paid_search"
+            } else if social {
+                "paid_social"
+            } else if medium == "display" || medium == "cpm" {
+                "display"
+            } else {
+                "paid_other"
+            }
+            .into();
+        }
+        if social {
+            return "social".into();
+        }
+        if search {
+            return "search".into();
+        }
+        return if medium.is_empty() {
+            "referral".into()
+        } else {
+            medium
+        };
+    }
+    match hit.referrer.as_deref() {
+        None => "direct".into(),
+        Some(r) if matches(host(r), &web.search_referrers) => "search".into(),
+        Some(r) if matches(host(r), &web.social_referrers) => "social".into(),
+        Some(_) => "referral".into(),
+    }
+}
+
+/// The host of a URL (or the text itself).
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
+}
+
+/// The figures of one period's sessions and page views.
+#[derive(Default)]
+struct Figures {
+    sessions: f64,
+    new: f64,
+    pages: f64,
+    minutes: f64,
+    bounces: f64,
+    with_depth: f64,
+    reached: [f64; 4],
+}
+
+impl Figures {
+    fn values(&self) -> Vec<Value> {
+        let n = self.sessions;
+        let mut out = vec![
+            json!(n as u64),
+            json!(self.pages as u64),
+            ratio(self.new * 100.0, n),
+            ratio(self.pages, n),
+            ratio(self.minutes, n),
+            ratio(self.bounces, n),
+            json!(self.with_depth as u64),
+        ];
+        out.extend(
+            self.reached
+                .iter()
+                .map(|r| ratio(r * 100.0, self.with_depth)),
+        );
+        out
+    }
+}
+
+const FIELDS: [&str; 11] = [
+    "sessions",
+    "page_views",
+    "new_visitor_pct",
+    "pages_per_session",
+    "avg_session_minutes",
+    "bounce_rate",
+    "page_views_with_scroll_depth",
+    "scroll_25_pct",
+    "scroll_50_pct",
+    "scroll_75_pct",
+    "scroll_100_pct",
+];
+
+/// The report over the hits of the two periods (and a gap before them).
+pub fn compute(
+    config: &Config,
+    p: &Params,
+    mut hits: Vec<Hit>,
+    firsts: &HashMap<String, i64>,
+    names: &HashMap<String, String>,
+) -> Report {
+    let now = p.period.clone();
+    let before = now.previous();
+    let bounds = [
+        (micros(now.start), micros(now.end)),
+        (micros(before.start), micros(before.end)),
+    ];
+    let slot_of = |t: i64| bounds.iter().position(|(s, e)| *s <= t && t < *e);
+    let gap = (config.web.session_gap_minutes * 60_000_000.0) as i64;
+    hits.sort_by(|a, b| {
+        (a.visitor.as_str(), a.at, a.id.as_str()).cmp(&(b.visitor.as_str(), b.at, b.id.as_str()))
+    });
+
+    let mut sessions: Vec<Session> = Vec::new();
+    let mut figures = [Figures::default(), Figures::default()];
+    // Page views by visitor and URL, for their scroll events: (slot, depth).
+    let mut i = 0;
+    while i < hits.len() {
+        let visitor = hits[i].visitor.clone();
+        let mut j = i;
+        while j < hits.len() && hits[j].visitor == visitor {
+            j += 1;
+        }
+        let visit = &hits[i..j];
+        let mut current: Option<Session> = None;
+        // The visitor's page views: (index into visit, depth so far).
+        let mut page_depth: Vec<(usize, Option<f64>)> = Vec::new();
+        for (k, h) in visit.iter().enumerate() {
+            if h.scroll_event {
+                // Belongs to the visitor's latest page view of the same URL.
+                if let Some((_, d)) = page_depth
+                    .iter_mut()
+                    .rev()
+                    .find(|(pk, _)| visit[*pk].url == h.url)
+                    && let Some(x) = h.depth
+                {
+                    *d = Some(d.map_or(x, |y| y.max(x)));
+                }
+                continue;
+            }
+            page_depth.push((k, h.depth));
+            let new_campaign = |s: &Session| {
+                h.utm_campaign
+                    .as_ref()
+                    .is_some_and(|c| s.campaign.as_ref() != Some(c))
+            };
+            let starts = match &current {
+                None => true,
+                Some(s) => h.at - s.end > gap || new_campaign(s),
+            };
+            if starts {
+                if let Some(s) = current.take() {
+                    sessions.push(s);
+                }
+                current = Some(Session {
+                    start: h.at,
+                    end: h.at,
+                    first: firsts.get(&visitor) == Some(&h.at),
+                    channel: channel(h, &config.web),
+                    campaign: h.utm_campaign.clone(),
+                    ..Session::default()
+                });
+            }
+            let s = current.as_mut().expect("a session is open");
+            s.end = h.at;
+            s.last_duration = h.duration;
+            s.pages += 1;
+            if s.account.is_none()
+                && let Some(a) = &h.account
+            {
+                s.account = Some((a.clone(), h.rule == Some(IP_RULE)));
+            }
+        }
+        if let Some(s) = current.take() {
+            sessions.push(s);
+        }
+        for (k, depth) in page_depth {
+            let h = &visit[k];
+            let (Some(slot), Some(d)) = (slot_of(h.at), depth) else {
+                continue;
+            };
+            let f = &mut figures[slot];
+            f.with_depth += 1.0;
+            for (r, level) in f.reached.iter_mut().zip([25.0, 50.0, 75.0, 100.0]) {
+                if d >= level {
+                    *r += 1.0;
+                }
+            }
+        }
+        i = j;
+    }
+
+    // Sessions by channel and campaign, and by account, in the period.
+    let mut by_channel: HashMap<(String, Option<String>), [f64; 2]> = HashMap::new();
+    let mut by_account: HashMap<String, [f64; 3]> = HashMap::new();
+    for s in &sessions {
+        let Some(slot) = slot_of(s.start) else {
+            continue;
+        };
+        let f = &mut figures[slot];
+        f.sessions += 1.0;
+        f.pages += s.pages as f64;
+        f.new += f64::from(u8::from(s.first));
+        f.bounces += f64::from(u8::from(s.pages == 1));
+        f.minutes += (s.end - s.start) as f64 / 60_000_000.0 + s.last_duration.unwrap_or(0.0);
+        by_channel
+            .entry((s.channel.clone(), s.campaign.clone()))
+            .or_default()[slot] += 1.0;
+        if slot == 0
+            && let Some((a, by_ip)) = &s.account
+        {
+            let e = by_account.entry(a.clone()).or_default();
+            e[0] += 1.0;
+            e[if *by_ip { 2 } else { 1 }] += 1.0;
+        }
+    }
+
+    let mut columns: Vec<Column> = FIELDS.iter().map(|f| Column::new(*f, kind(f))).collect();
+    columns.extend(
+        FIELDS
+            .iter()
+            .map(|f| Column::new(format!("previous_{f}"), kind(f))),
+    );
+    columns.extend(
+        FIELDS
+            .iter()
+            .map(|f| Column::new(format!("{f}_change_pct"), ColumnKind::Number)),
+    );
+    let mut params = Map::new();
+    params.insert("period".into(), json!(now.label()));
+    params.insert("start".into(), json!(now.start.to_string()));
+    params.insert("end".into(), json!(now.end.to_string()));
+    params.insert("previous_period".into(), json!(before.label()));
+    params.insert(
+        "session_gap_minutes".into(),
+        json!(config.web.session_gap_minutes),
+    );
+    let mut rep = Report::new("web", params, columns);
+    rep.view = View::Scorecard;
+    let (a, b) = (figures[0].values(), figures[1].values());
+    let mut row = a.clone();
+    row.extend(b.iter().cloned());
+    row.extend(a.iter().zip(&b).map(|(x, y)| change_pct(x, y)));
+    rep.rows.push(row);
+
+    let mut channels: Vec<(&(String, Option<String>), &[f64; 2])> = by_channel.iter().collect();
+    channels.sort_by(|x, y| y.1[0].total_cmp(&x.1[0]).then(x.0.cmp(y.0)));
+    rep.extra.insert(
+        "sessions_by_channel".into(),
+        channels
+            .iter()
+            .filter(|(_, n)| n[0] > 0.0 || n[1] > 0.0)
+            .map(|((channel, campaign), n)| {
+                json!({"channel": channel, "campaign": campaign, "sessions": n[0] as u64,
+                       "previous_sessions": n[1] as u64})
+            })
+            .collect(),
+    );
+    let mut accounts: Vec<(&String, &[f64; 3])> = by_account.iter().collect();
+    accounts.sort_by(|x, y| y.1[0].total_cmp(&x.1[0]).then(x.0.cmp(y.0)));
+    rep.extra.insert(
+        "visits_by_account".into(),
+        accounts
+            .iter()
+            .take(VISITS_LISTED)
+            .map(|(id, n)| {
+                json!({"account_id": id, "account_name": names.get(*id), "sessions": n[0] as u64,
+                       "identified_sessions": n[1] as u64, "reverse_ip_sessions": n[2] as u64})
+            })
+            .collect(),
+    );
+    rep.extra
+        .insert("accounts_visiting".into(), json!(by_account.len()));
+    rep
+}
+
+/// How many accounts `visits_by_account` lists (the most sessions first).
+const VISITS_LISTED: usize = 100;
+
+fn kind(field: &str) -> ColumnKind {
+    match field {
+        "sessions" | "page_views" | "page_views_with_scroll_depth" => ColumnKind::Integer,
+        _ => ColumnKind::Number,
+    }
+}
