@@ -394,7 +394,7 @@ pub fn compute(
     }
 
     // Sessions by channel and campaign, and by account, in the period.
-    let mut by_channel: HashMap<(String, Option<String>), [f64; 2]> = HashMap::new();
+    let mut by_channel: HashMap<ChannelKey, [f64; 2]> = HashMap::new();
     let mut by_account: HashMap<String, [f64; 3]> = HashMap::new();
     for s in &sessions {
         let Some(slot) = slot_of(s.start) else {
@@ -446,7 +446,7 @@ pub fn compute(
     row.extend(a.iter().zip(&b).map(|(x, y)| change_pct(x, y)));
     rep.rows.push(row);
 
-    let mut channels: Vec<(&(String, Option<String>), &[f64; 2])> = by_channel.iter().collect();
+    let mut channels: Vec<(&ChannelKey, &[f64; 2])> = by_channel.iter().collect();
     channels.sort_by(|x, y| y.1[0].total_cmp(&x.1[0]).then(x.0.cmp(y.0)));
     rep.extra.insert(
         "sessions_by_channel".into(),
@@ -476,6 +476,9 @@ pub fn compute(
         .insert("accounts_visiting".into(), json!(by_account.len()));
     rep
 }
+
+/// A session's (channel, campaign).
+type ChannelKey = (String, Option<String>);
 
 /// How many accounts `visits_by_account` lists (the most sessions first).
 const VISITS_LISTED: usize = 100;
