@@ -36,6 +36,7 @@ use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
 use crate::cells::{at, change_pct, micros, ratio, strings, times};
+use crate::deals::Text;
 
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -45,22 +46,26 @@ pub struct Params {
 /// Match rule 5 is reverse IP (SPEC §3).
 const IP_RULE: i32 = 5;
 
-/// One page view or scroll event.
+/// One page view or scroll event, kept small: sorting and walking hundreds of thousands of
+/// them is the report's cost.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub visitor: String,
+    pub visitor: Text,
     pub at: i64,
-    pub id: String,
+    pub id: Text,
     pub scroll_event: bool,
-    pub account: Option<String>,
+    pub account: Option<Text>,
     pub rule: Option<i32>,
-    pub url: Option<String>,
-    pub referrer: Option<String>,
-    pub utm_source: Option<String>,
-    pub utm_medium: Option<String>,
-    pub utm_campaign: Option<String>,
+    /// The URL's hash: scroll events find their page view by it.
+    pub url: Option<u64>,
+    pub referrer: Option<Text>,
+    pub utm_source: Option<Text>,
+    pub utm_medium: Option<Text>,
+    pub utm_campaign: Option<Text>,
     pub duration: Option<f64>,
     pub depth: Option<f64>,
+    /// The visitor's first page view ever (µs).
+    pub visitor_first: Option<i64>,
 }
 
 /// One session.
@@ -72,8 +77,8 @@ struct Session {
     pages: usize,
     first: bool,
     channel: String,
-    campaign: Option<String>,
-    account: Option<(String, bool)>,
+    campaign: Option<Text>,
+    account: Option<(Text, bool)>,
 }
 
 pub async fn report(
@@ -88,7 +93,7 @@ pub async fn report(
     let to = micros(p.period.end);
     let sql = format!(
         "SELECT visitor, timestamp, id, type, account_id, match_rule, url, referrer,
-       utm_source, utm_medium, utm_campaign, duration_minutes, scroll_depth
+       utm_source, utm_medium, utm_campaign, duration_minutes, scroll_depth, visitor_first
 FROM {WEB_VISITS_TABLE}
 WHERE visitor IS NOT NULL
   AND timestamp >= arrow_cast({from}, 'Timestamp(Microsecond, Some(\"UTC\"))')
@@ -98,22 +103,9 @@ WHERE visitor IS NOT NULL
     for b in &ctx.sql(&sql).await?.collect().await? {
         read_hits(b, &mut hits);
     }
-    // Each visitor's first page view ever, for new visitors.
-    let firsts_sql = format!(
-        "SELECT visitor, min(timestamp) AS first FROM {WEB_VISITS_TABLE}
-WHERE visitor IS NOT NULL AND type = 'page_view' GROUP BY visitor"
-    );
-    let mut firsts: HashMap<String, i64> = HashMap::new();
-    for b in &ctx.sql(&firsts_sql).await?.collect().await? {
-        let (v, f) = (strings(b, "visitor"), times(b, "first"));
-        for i in 0..b.num_rows() {
-            if let (Some(v), Some(f)) = (at(v, i), at(f, i)) {
-                firsts.insert(v.to_string(), f);
-            }
-        }
-    }
-    let names = account_names(ctx).await?;
-    Ok(compute(config, p, hits, &firsts, &names))
+    let mut rep = compute(config, p, hits);
+    name_accounts(ctx, &mut rep).await?;
+    Ok(rep)
 }
 
 fn read_hits(b: &RecordBatch, out: &mut Vec<Hit>) {
@@ -129,7 +121,7 @@ fn read_hits(b: &RecordBatch, out: &mut Vec<Hit>) {
         s("utm_medium"),
         s("utm_campaign"),
     );
-    let stamp = times(b, "timestamp");
+    let (stamp, first) = (times(b, "timestamp"), times(b, "visitor_first"));
     let rule: Option<&Int32Array> = b
         .column_by_name("match_rule")
         .and_then(|c| c.as_primitive_opt::<Int32Type>());
@@ -141,46 +133,69 @@ fn read_hits(b: &RecordBatch, out: &mut Vec<Hit>) {
     let text = |a, i| {
         at(a, i)
             .filter(|v: &&str| !v.trim().is_empty())
-            .map(str::to_string)
+            .map(Text::from)
     };
     for i in 0..b.num_rows() {
         let (Some(v), Some(t)) = (at(visitor, i), at(stamp, i)) else {
             continue;
         };
         out.push(Hit {
-            visitor: v.to_string(),
+            visitor: Text::from(v),
             at: t,
-            id: at(id, i).unwrap_or("").to_string(),
+            id: Text::from(at(id, i).unwrap_or("")),
             scroll_event: at(kind, i) == Some("scroll"),
             account: text(account, i),
             rule: rule.filter(|a| !a.is_null(i)).map(|a| a.value(i)),
-            url: text(url, i),
+            url: text(url, i).map(|u| {
+                let mut h = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(u.as_str(), &mut h);
+                std::hash::Hasher::finish(&h)
+            }),
             referrer: text(referrer, i),
             utm_source: text(source, i),
             utm_medium: text(medium, i),
             utm_campaign: text(campaign, i),
             duration: at(duration, i),
             depth: at(depth, i),
+            visitor_first: at(first, i),
         });
     }
 }
 
-async fn account_names(ctx: &SessionContext) -> Result<HashMap<String, String>, StoreError> {
-    let mut out = HashMap::new();
-    for b in &ctx
-        .sql("SELECT id, name FROM accounts")
-        .await?
-        .collect()
-        .await?
-    {
+/// Fills in `account_name` of the accounts `visits_by_account` lists.
+async fn name_accounts(ctx: &SessionContext, rep: &mut Report) -> Result<(), StoreError> {
+    let Some(Value::Array(visits)) = rep.extra.get_mut("visits_by_account") else {
+        return Ok(());
+    };
+    let ids: Vec<String> = visits
+        .iter()
+        .filter_map(|v| v["account_id"].as_str())
+        .map(|id| format!("'{}'", id.replace('\'', "''")))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut names = HashMap::new();
+    let sql = format!(
+        "SELECT id, name FROM accounts WHERE id IN ({})",
+        ids.join(", ")
+    );
+    for b in &ctx.sql(&sql).await?.collect().await? {
         let (id, name) = (strings(b, "id"), strings(b, "name"));
         for i in 0..b.num_rows() {
             if let (Some(id), Some(name)) = (at(id, i), at(name, i)) {
-                out.insert(id.to_string(), name.to_string());
+                names.insert(id.to_string(), name.to_string());
             }
         }
     }
-    Ok(out)
+    for v in visits {
+        let name = v["account_id"]
+            .as_str()
+            .and_then(|id| names.get(id))
+            .cloned();
+        v["account_name"] = json!(name);
+    }
+    Ok(())
 }
 
 /// Whether `text` contains one of the host fragments (their trailing dot optional, so
@@ -193,10 +208,16 @@ fn matches(text: &str, fragments: &[String]) -> bool {
     })
 }
 
-/// The channel of a session's first page (see the module docs).
-pub fn channel(hit: &Hit, web: &WebConfig) -> String {
-    let medium = hit.utm_medium.as_deref().map(str::to_lowercase);
-    let source = hit.utm_source.as_deref().map(str::to_lowercase);
+/// The channel of a session whose first page has these UTM fields and referrer (see the
+/// module docs).
+pub fn channel(
+    medium: Option<&str>,
+    source: Option<&str>,
+    referrer: Option<&str>,
+    web: &WebConfig,
+) -> String {
+    let medium = medium.map(str::to_lowercase);
+    let source = source.map(str::to_lowercase);
     if medium.is_some() || source.is_some() {
         let medium = medium.unwrap_or_default();
         let source = source.unwrap_or_default();
@@ -233,7 +254,7 @@ pub fn channel(hit: &Hit, web: &WebConfig) -> String {
             medium
         };
     }
-    match hit.referrer.as_deref() {
+    match referrer {
         None => "direct".into(),
         Some(r) if matches(host(r), &web.search_referrers) => "search".into(),
         Some(r) if matches(host(r), &web.social_referrers) => "social".into(),
@@ -295,13 +316,7 @@ const FIELDS: [&str; 11] = [
 ];
 
 /// The report over the hits of the two periods (and a gap before them).
-pub fn compute(
-    config: &Config,
-    p: &Params,
-    mut hits: Vec<Hit>,
-    firsts: &HashMap<String, i64>,
-    names: &HashMap<String, String>,
-) -> Report {
+pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
     let now = p.period.clone();
     let before = now.previous();
     let bounds = [
@@ -310,9 +325,17 @@ pub fn compute(
     ];
     let slot_of = |t: i64| bounds.iter().position(|(s, e)| *s <= t && t < *e);
     let gap = (config.web.session_gap_minutes * 60_000_000.0) as i64;
-    hits.sort_by(|a, b| {
+    // Sort positions, not the hits themselves (moving them costs more than comparing).
+    let mut order: Vec<u32> = (0..hits.len() as u32).collect();
+    order.sort_unstable_by(|a, b| {
+        let (a, b) = (&hits[*a as usize], &hits[*b as usize]);
         (a.visitor.as_str(), a.at, a.id.as_str()).cmp(&(b.visitor.as_str(), b.at, b.id.as_str()))
     });
+    let mut slots: Vec<Option<Hit>> = hits.into_iter().map(Some).collect();
+    let hits: Vec<Hit> = order
+        .into_iter()
+        .filter_map(|i| slots[i as usize].take())
+        .collect();
 
     let mut sessions: Vec<Session> = Vec::new();
     let mut figures = [Figures::default(), Figures::default()];
@@ -358,8 +381,13 @@ pub fn compute(
                 current = Some(Session {
                     start: h.at,
                     end: h.at,
-                    first: firsts.get(&visitor) == Some(&h.at),
-                    channel: channel(h, &config.web),
+                    first: h.visitor_first == Some(h.at),
+                    channel: channel(
+                        h.utm_medium.as_deref(),
+                        h.utm_source.as_deref(),
+                        h.referrer.as_deref(),
+                        &config.web,
+                    ),
                     campaign: h.utm_campaign.clone(),
                     ..Session::default()
                 });
@@ -395,7 +423,7 @@ pub fn compute(
 
     // Sessions by channel and campaign, and by account, in the period.
     let mut by_channel: HashMap<ChannelKey, [f64; 2]> = HashMap::new();
-    let mut by_account: HashMap<String, [f64; 3]> = HashMap::new();
+    let mut by_account: HashMap<Text, [f64; 3]> = HashMap::new();
     for s in &sessions {
         let Some(slot) = slot_of(s.start) else {
             continue;
@@ -454,12 +482,12 @@ pub fn compute(
             .iter()
             .filter(|(_, n)| n[0] > 0.0 || n[1] > 0.0)
             .map(|((channel, campaign), n)| {
-                json!({"channel": channel, "campaign": campaign, "sessions": n[0] as u64,
+                json!({"channel": channel, "campaign": campaign.as_deref(), "sessions": n[0] as u64,
                        "previous_sessions": n[1] as u64})
             })
             .collect(),
     );
-    let mut accounts: Vec<(&String, &[f64; 3])> = by_account.iter().collect();
+    let mut accounts: Vec<(&Text, &[f64; 3])> = by_account.iter().collect();
     accounts.sort_by(|x, y| y.1[0].total_cmp(&x.1[0]).then(x.0.cmp(y.0)));
     rep.extra.insert(
         "visits_by_account".into(),
@@ -467,7 +495,7 @@ pub fn compute(
             .iter()
             .take(VISITS_LISTED)
             .map(|(id, n)| {
-                json!({"account_id": id, "account_name": names.get(*id), "sessions": n[0] as u64,
+                json!({"account_id": id.as_str(), "account_name": null, "sessions": n[0] as u64,
                        "identified_sessions": n[1] as u64, "reverse_ip_sessions": n[2] as u64})
             })
             .collect(),
@@ -478,7 +506,7 @@ pub fn compute(
 }
 
 /// A session's (channel, campaign).
-type ChannelKey = (String, Option<String>);
+type ChannelKey = (String, Option<Text>);
 
 /// How many accounts `visits_by_account` lists (the most sessions first).
 const VISITS_LISTED: usize = 100;

@@ -86,7 +86,8 @@ pub enum Derived {
     /// account, channel and campaign, for the channel report.
     ChannelActivity,
     /// Page views and scroll events with their visitor (the resolved contact, else the
-    /// anonymous id) and resolved account, for the web report's sessions.
+    /// anonymous id), the visitor's first page view ever and the resolved account, for the
+    /// web report's sessions.
     WebVisits,
 }
 
@@ -162,15 +163,21 @@ WHERE resolved_contact_id IS NOT NULL AND type IN ({})
 GROUP BY resolved_contact_id",
                 touch_types_sql(config)
             ),
-            Derived::WebVisits => "SELECT CAST(timestamp AS DATE) AS day, timestamp, id, type,
-       CASE WHEN resolved_contact_id IS NOT NULL THEN concat('c:', resolved_contact_id)
-            WHEN anonymous_id IS NOT NULL AND anonymous_id <> '' THEN concat('a:', anonymous_id)
-       END AS visitor,
-       resolved_account_id AS account_id, match_rule, url, referrer, utm_source, utm_medium,
-       utm_campaign, duration_minutes, scroll_depth
-FROM resolved_activities
-WHERE type IN ('page_view', 'scroll')"
-                .to_string(),
+            Derived::WebVisits => "SELECT *,
+       min(CASE WHEN type = 'page_view' THEN timestamp END) OVER (PARTITION BY visitor)
+         AS visitor_first
+FROM (
+  SELECT CAST(timestamp AS DATE) AS day, timestamp, id, type,
+         CASE WHEN resolved_contact_id IS NOT NULL THEN concat('c:', resolved_contact_id)
+              WHEN anonymous_id IS NOT NULL AND anonymous_id <> ''
+              THEN concat('a:', anonymous_id)
+         END AS visitor,
+         resolved_account_id AS account_id, match_rule, url, referrer, utm_source,
+         utm_medium, utm_campaign, duration_minutes, scroll_depth
+  FROM resolved_activities
+  WHERE type IN ('page_view', 'scroll')
+) v"
+            .to_string(),
             Derived::ChannelActivity => format!(
                 "SELECT CAST(timestamp AS DATE) AS day, timestamp, type,
        lower(coalesce(channel, '(none)')) AS channel, campaign_id,
@@ -227,6 +234,11 @@ WHERE type IN ('{}')",
                     text("utm_campaign"),
                     Field::new("duration_minutes", DataType::Float64, true),
                     Field::new("scroll_depth", DataType::Float64, true),
+                    Field::new(
+                        "visitor_first",
+                        abmeter_model::table::timestamp_type(),
+                        true,
+                    ),
                 ]))
             }
             Derived::ChannelActivity => Arc::new(Schema::new(vec![
@@ -386,6 +398,9 @@ struct Stamp {
     /// The files of the other tables it reads (opportunities and accounts, for sourcing).
     #[serde(default)]
     tables: Vec<String>,
+    /// Its definition: a changed definition (a new release) rebuilds it.
+    #[serde(default)]
+    definition: String,
     /// The configuration that turns activities into (weighted) minutes.
     scoring: serde_json::Value,
 }
@@ -433,6 +448,7 @@ fn stamp(kind: Derived, manifest: &Manifest, config: &Config) -> Stamp {
             _ => Vec::new(),
         },
         scoring: kind.scoring(config),
+        definition: kind.sql(config),
     }
 }
 
