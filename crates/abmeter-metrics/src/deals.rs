@@ -242,7 +242,10 @@ WHERE {filter}",
             .join(", "),
     );
     let mut out = Vec::new();
-    for b in &ctx.sql(&sql).await?.collect().await? {
+    // Partition by partition: the same files give the same order on every run, so sums
+    // over the deals come out the same without sorting them.
+    let partitions = ctx.sql(&sql).await?.collect_partitioned().await?;
+    for b in partitions.iter().flatten() {
         // The dimension columns once per batch, not once per cell.
         let dims: Vec<Option<&StringArray>> = Dim::ALL
             .iter()

@@ -91,7 +91,14 @@ WHERE t.last_end >= TIMESTAMP '{from}T00:00:00Z' AND t.last_end < TIMESTAMP '{to
     );
     let deals = load(ctx, &scope, &dims).await?;
     let mut stages = Vec::new();
-    for b in &ctx.sql(&stage_sql).await?.collect().await? {
+    for b in ctx
+        .sql(&stage_sql)
+        .await?
+        .collect_partitioned()
+        .await?
+        .iter()
+        .flatten()
+    {
         let (ids, names, ended) = (
             strings(b, "opportunity_id"),
             strings(b, "stage"),
