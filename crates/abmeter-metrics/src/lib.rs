@@ -13,6 +13,7 @@ pub mod followup;
 pub mod funnel;
 pub mod heatmap;
 pub mod identity;
+pub mod monthly;
 pub mod mqa;
 pub mod outcomes;
 pub mod pipeline;

@@ -6,6 +6,7 @@ mod channels;
 mod engagement;
 mod engagement_outcomes;
 mod funnel;
+mod monthly;
 mod pipeline;
 mod resolve;
 mod snapshots;
