@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 
 use crate::attribution::journeys::By;
 use crate::cells::{change_pct, float, ratio, text};
+use crate::roi::cost_sql;
 
 #[derive(Debug, Clone)]
 pub struct Params {
@@ -69,6 +70,9 @@ const TOP: usize = 3;
 struct Figures {
     sums: [f64; SUMS.len()],
     reached: BTreeSet<String>,
+    /// What `roi` counts as the key's cost (ad spend plus campaign costs): `cpl` falls back
+    /// on it when there was no ad spend (content syndication bought per lead, SPEC §5).
+    cost: f64,
 }
 
 impl Figures {
@@ -93,7 +97,7 @@ impl Figures {
             ratio(clicks, impressions),
             ratio(spend * 1000.0, impressions),
             ratio(spend, clicks),
-            ratio(spend, leads),
+            ratio(if spend > 0.0 { spend } else { self.cost }, leads),
             ratio(views, impressions),
             ratio(completions, views),
             ratio(engagements, impressions),
@@ -201,6 +205,17 @@ WHERE r.type IN ('ad_click', 'ad_engagement')
 
     // key → (now, before)
     let mut figures: BTreeMap<String, [Figures; 2]> = BTreeMap::new();
+    // What roi counts as each key's cost, for `cpl` without ad spend.
+    let mut costs: [HashMap<String, f64>; 2] = [HashMap::new(), HashMap::new()];
+    for (slot, period) in [&now, &before].into_iter().enumerate() {
+        for b in &ctx.sql(&cost_sql(period, p.by)).await?.collect().await? {
+            for i in 0..b.num_rows() {
+                if let Some(k) = text(b, "key", i) {
+                    *costs[slot].entry(k).or_default() += float(b, "cost", i).unwrap_or(0.0);
+                }
+            }
+        }
+    }
     for b in &totals {
         for i in 0..b.num_rows() {
             let k = text(b, "key", i).unwrap_or_else(|| "(none)".into());
@@ -285,7 +300,9 @@ WHERE r.type IN ('ad_click', 'ad_engagement')
     rep.view = View::Scorecard;
 
     let mut rows: Vec<(f64, Vec<Value>)> = Vec::new();
-    for (k, [cur, prev]) in &figures {
+    for (k, [cur, prev]) in &mut figures {
+        cur.cost = costs[0].get(k).copied().unwrap_or(0.0);
+        prev.cost = costs[1].get(k).copied().unwrap_or(0.0);
         let (a, b) = (cur.values(&targets), prev.values(&targets));
         let mut row = vec![json!(k)];
         if p.by == By::Campaign {

@@ -39,7 +39,7 @@ pub fn cost_sql(period: &Period, by: By) -> String {
         By::Campaign => ("coalesce(campaign_id, '(none)')", "id"),
     };
     format!(
-        "SELECT key, sum(cost) AS cost FROM (\n  \
+        "SELECT arrow_cast(key, 'Utf8') AS key, arrow_cast(sum(cost), 'Float64') AS cost FROM (\n  \
          SELECT {ad_key} AS key, coalesce(spend, 0.0) AS cost FROM ad_totals\n  \
          WHERE date >= DATE '{s}' AND date < DATE '{e}'\n  \
          UNION ALL\n  \

@@ -25,7 +25,9 @@ fn ads(dir: &std::path::Path) -> std::path::PathBuf {
             ),
             (
                 "campaigns.csv",
-                "id,name,channel\nK1,LinkedIn ABM,paid_social\n",
+                "id,name,channel,start_date,end_date,actual_cost\n\
+                 K1,LinkedIn ABM,paid_social,,,\n\
+                 K3,Syndication,content_syndication,2026-07-01,2026-09-30,900\n",
             ),
             (
                 "ad_performance.csv",
@@ -34,7 +36,8 @@ fn ads(dir: &std::path::Path) -> std::path::PathBuf {
                  2026-07-06,paid_social,K1,A1,300,5,30,,,,\n\
                  2026-08-01,display,,A3,500,0,10,,,,\n\
                  2026-04-10,paid_social,K1,,500,10,60,,,,\n\
-                 2026-07-07,paid_search,,,0,0,0,,,,\n",
+                 2026-07-07,paid_search,,,0,0,0,,,,\n\
+                 2026-07-15,content_syndication,K3,,0,0,0,,,30,\n",
             ),
             (
                 "activities.csv",
@@ -75,8 +78,15 @@ fn ad_kpis_reach_and_who_engaged() {
         [
             &json!("paid_social"),
             &json!("display"),
+            &json!("content_syndication"),
             &json!("paid_search")
         ]
+    );
+    // Syndication bought per lead without ad spend: cpl from the campaign's cost, 900 / 30.
+    close(
+        &row(&v, "channel", "content_syndication")["cpl"],
+        30.0,
+        "syndication cpl",
     );
 
     let s = row(&v, "channel", "paid_social");
