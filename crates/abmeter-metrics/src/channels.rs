@@ -21,7 +21,8 @@ use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
 use crate::attribution::journeys::By;
-use crate::cells::{change_pct, float, ratio, text};
+use crate::cells::{float, ratio, text};
+use crate::comparison;
 use crate::roi::cost_sql;
 
 #[derive(Debug, Clone)]
@@ -274,25 +275,11 @@ WHERE r.type IN ('ad_click', 'ad_engagement')
         "accounts_reached" | "target_accounts_reached" => ColumnKind::Integer,
         _ => ColumnKind::Number,
     };
-    columns.extend(METRICS.iter().map(|m| Column::new(*m, kind(m))));
-    columns.extend(
-        METRICS
-            .iter()
-            .map(|m| Column::new(format!("previous_{m}"), kind(m))),
-    );
-    columns.extend(
-        METRICS
-            .iter()
-            .map(|m| Column::new(format!("{m}_change_pct"), ColumnKind::Number)),
-    );
+    columns.extend(comparison::columns(&METRICS, kind));
     columns.push(Column::new("top_titles", ColumnKind::Json));
     columns.push(Column::new("top_accounts", ColumnKind::Json));
 
-    let mut params = Map::new();
-    params.insert("period".into(), json!(now.label()));
-    params.insert("start".into(), json!(now.start.to_string()));
-    params.insert("end".into(), json!(now.end.to_string()));
-    params.insert("previous_period".into(), json!(before.label()));
+    let mut params = comparison::params(&now);
     params.insert("by".into(), json!(p.by.name()));
     params.insert("target_accounts".into(), json!(targets.len()));
     params.insert("currency".into(), json!(config.finance.currency));
@@ -308,9 +295,7 @@ WHERE r.type IN ('ad_click', 'ad_engagement')
         if p.by == By::Campaign {
             row.push(json!(names.get(k)));
         }
-        row.extend(a.iter().cloned());
-        row.extend(b.iter().cloned());
-        row.extend(a.iter().zip(&b).map(|(x, y)| change_pct(x, y)));
+        row.extend(comparison::values(&a, &b));
         row.push(top_titles(titles.get(k)));
         row.push(top_accounts(accounts.get(k)));
         rows.push((cur.sums[2], row));

@@ -24,7 +24,8 @@ use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
 use crate::attribution::journeys::By;
-use crate::cells::{DAY_MICROS, change_pct, float, micros, ratio, text, ts};
+use crate::cells::{DAY_MICROS, float, micros, ratio, text, ts};
+use crate::comparison;
 use crate::roi::cost_sql;
 
 /// What leads and MQLs are grouped by.
@@ -192,31 +193,15 @@ WHERE {} OR {}",
         "leads" | "mqls" => ColumnKind::Integer,
         _ => ColumnKind::Number,
     };
-    columns.extend(FIELDS.iter().map(|f| Column::new(*f, kind(f))));
-    columns.extend(
-        FIELDS
-            .iter()
-            .map(|f| Column::new(format!("previous_{f}"), kind(f))),
-    );
-    columns.extend(
-        FIELDS
-            .iter()
-            .map(|f| Column::new(format!("{f}_change_pct"), ColumnKind::Number)),
-    );
-    let mut params = Map::new();
-    params.insert("period".into(), json!(now.label()));
-    params.insert("start".into(), json!(now.start.to_string()));
-    params.insert("end".into(), json!(now.end.to_string()));
-    params.insert("previous_period".into(), json!(before.label()));
+    columns.extend(comparison::columns(&FIELDS, kind));
+    let mut params = comparison::params(&now);
     params.insert("by".into(), json!(p.by.name()));
     params.insert("currency".into(), json!(config.finance.currency));
     let mut rep = Report::new("funnel", params, columns);
     let row = |key: &str, c: &[[f64; 4]; 2], cost: [Option<f64>; 2]| {
         let (a, b) = (figures(&c[0], cost[0]), figures(&c[1], cost[1]));
         let mut row = vec![json!(key)];
-        row.extend(a.iter().cloned());
-        row.extend(b.iter().cloned());
-        row.extend(a.iter().zip(&b).map(|(x, y)| change_pct(x, y)));
+        row.extend(comparison::values(&a, &b));
         row
     };
     let mut rows: Vec<(f64, Vec<Value>)> = Vec::new();

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod attribution;
 pub mod cells;
 pub mod channels;
+pub mod comparison;
 pub mod dark_funnel;
 pub mod deals;
 pub mod engagement;

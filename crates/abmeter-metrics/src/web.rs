@@ -26,16 +26,17 @@
 use std::collections::HashMap;
 
 use abmeter_model::config::WebConfig;
-use abmeter_model::report::{Column, ColumnKind, Report, View};
+use abmeter_model::report::{ColumnKind, Report, View};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
 use abmeter_store::cube::WEB_VISITS_TABLE;
 use datafusion::arrow::array::{Array, AsArray, Int32Array, RecordBatch};
 use datafusion::arrow::datatypes::{Float64Type, Int32Type};
 use datafusion::execution::context::SessionContext;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::cells::{at, change_pct, micros, ratio, strings, times};
+use crate::cells::{at, micros, ratio, strings, times};
+use crate::comparison;
 use crate::deals::Text;
 
 #[derive(Debug, Clone)]
@@ -446,22 +447,8 @@ pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
         }
     }
 
-    let mut columns: Vec<Column> = FIELDS.iter().map(|f| Column::new(*f, kind(f))).collect();
-    columns.extend(
-        FIELDS
-            .iter()
-            .map(|f| Column::new(format!("previous_{f}"), kind(f))),
-    );
-    columns.extend(
-        FIELDS
-            .iter()
-            .map(|f| Column::new(format!("{f}_change_pct"), ColumnKind::Number)),
-    );
-    let mut params = Map::new();
-    params.insert("period".into(), json!(now.label()));
-    params.insert("start".into(), json!(now.start.to_string()));
-    params.insert("end".into(), json!(now.end.to_string()));
-    params.insert("previous_period".into(), json!(before.label()));
+    let columns = comparison::columns(&FIELDS, kind);
+    let mut params = comparison::params(&now);
     params.insert(
         "session_gap_minutes".into(),
         json!(config.web.session_gap_minutes),
@@ -469,10 +456,7 @@ pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
     let mut rep = Report::new("web", params, columns);
     rep.view = View::Scorecard;
     let (a, b) = (figures[0].values(), figures[1].values());
-    let mut row = a.clone();
-    row.extend(b.iter().cloned());
-    row.extend(a.iter().zip(&b).map(|(x, y)| change_pct(x, y)));
-    rep.rows.push(row);
+    rep.rows.push(comparison::values(&a, &b));
 
     let mut channels: Vec<(&ChannelKey, &[f64; 2])> = by_channel.iter().collect();
     channels.sort_by(|x, y| y.1[0].total_cmp(&x.1[0]).then(x.0.cmp(y.0)));
