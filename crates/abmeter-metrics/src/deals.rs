@@ -120,6 +120,21 @@ impl FromStr for Dim {
     }
 }
 
+/// Parses an optional `--by` that must be one of `allowed` (reports whose rows are not
+/// opportunities accept only some dimensions).
+pub fn parse_by(text: Option<&str>, allowed: &[Dim]) -> Result<Option<Dim>, String> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let dim: Dim = text.parse()?;
+    if allowed.contains(&dim) {
+        Ok(Some(dim))
+    } else {
+        let names: Vec<&str> = allowed.iter().map(|d| d.name()).collect();
+        Err(format!("`{text}` is not one of {}", names.join(", ")))
+    }
+}
+
 /// A short text kept inline (dimension values are mostly under 24 bytes): 200,000 deals
 /// × 12 dimensions would otherwise be millions of allocations.
 pub type Text = CompactString;

@@ -30,7 +30,11 @@ pub struct Params {
 
 /// Cost per key in the period: ad spend plus the overlapping share of campaign costs.
 pub fn cost_sql(period: &Period, by: By) -> String {
-    let (s, e) = (period.start, period.end);
+    cost_between(period.start, period.end, by)
+}
+
+/// [`cost_sql`] over the days `[s, e)`.
+pub fn cost_between(s: chrono::NaiveDate, e: chrono::NaiveDate, by: By) -> String {
     let (ad_key, campaign_key) = match by {
         By::Channel => (
             "lower(coalesce(channel, '(none)'))",

@@ -30,7 +30,7 @@ use abmeter_model::report::{ColumnKind, Report, View};
 use abmeter_model::{Config, Period};
 use abmeter_store::StoreError;
 use abmeter_store::cube::WEB_VISITS_TABLE;
-use datafusion::arrow::array::{Array, AsArray, Int32Array, RecordBatch};
+use datafusion::arrow::array::{AsArray, Int32Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{Float64Type, Int32Type};
 use datafusion::execution::context::SessionContext;
 use serde_json::{Value, json};
@@ -47,26 +47,89 @@ pub struct Params {
 /// Match rule 5 is reverse IP (SPEC §3).
 const IP_RULE: i32 = 5;
 
-/// One page view or scroll event, kept small: sorting and walking hundreds of thousands of
-/// them is the report's cost.
+/// One page view or scroll event, kept small: sorting and walking a million of them is the
+/// report's cost. Its text fields stay in the query's batches ([`Texts`]) and are read only
+/// where a session needs them.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    pub visitor: Text,
+    /// The visitor's rank in text order among the report's visitors ([`Visitors`]):
+    /// sorting and grouping by a number is far cheaper than by text.
+    pub visitor: u32,
     pub at: i64,
-    pub id: Text,
+    /// Where its text fields are: batch and row.
+    pub batch: u32,
+    pub row: u32,
     pub scroll_event: bool,
-    pub account: Option<Text>,
-    pub rule: Option<i32>,
     /// The URL's hash: scroll events find their page view by it.
     pub url: Option<u64>,
-    pub referrer: Option<Text>,
-    pub utm_source: Option<Text>,
-    pub utm_medium: Option<Text>,
-    pub utm_campaign: Option<Text>,
     pub duration: Option<f64>,
     pub depth: Option<f64>,
-    /// The visitor's first page view ever (µs).
-    pub visitor_first: Option<i64>,
+    /// The visitor's first page view ever.
+    pub first_visit: bool,
+}
+
+/// The text columns of one batch of hits.
+pub struct Texts<'b> {
+    id: Option<&'b StringArray>,
+    account: Option<&'b StringArray>,
+    rule: Option<&'b Int32Array>,
+    referrer: Option<&'b StringArray>,
+    source: Option<&'b StringArray>,
+    medium: Option<&'b StringArray>,
+    campaign: Option<&'b StringArray>,
+}
+
+impl<'b> Texts<'b> {
+    pub fn new(b: &'b RecordBatch) -> Texts<'b> {
+        let s = |name: &str| strings(b, name);
+        Texts {
+            id: s("id"),
+            account: s("account_id"),
+            rule: b
+                .column_by_name("match_rule")
+                .and_then(|c| c.as_primitive_opt::<Int32Type>()),
+            referrer: s("referrer"),
+            source: s("utm_source"),
+            medium: s("utm_medium"),
+            campaign: s("utm_campaign"),
+        }
+    }
+}
+
+/// A text cell, `None` when null or blank.
+fn text(a: Option<&StringArray>, row: u32) -> Option<&str> {
+    at(a, row as usize).filter(|v| !v.trim().is_empty())
+}
+
+/// The report's visitors: each gets a number as it is first read, and [`Visitors::ranks`]
+/// turns those into ranks in text order, so sessions come out the same on every run.
+#[derive(Default)]
+pub struct Visitors {
+    ids: HashMap<Text, u32, ahash::RandomState>,
+    names: Vec<Text>,
+}
+
+impl Visitors {
+    pub fn id(&mut self, visitor: &str) -> u32 {
+        if let Some(id) = self.ids.get(visitor) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(Text::from(visitor), id);
+        self.names.push(Text::from(visitor));
+        id
+    }
+
+    /// The rank of each id.
+    pub fn ranks(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_unstable_by(|a, b| self.names[*a as usize].cmp(&self.names[*b as usize]));
+        let mut rank = vec![0; order.len()];
+        for (r, id) in order.into_iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        rank
+    }
 }
 
 /// One session.
@@ -100,65 +163,46 @@ WHERE visitor IS NOT NULL
   AND timestamp >= arrow_cast({from}, 'Timestamp(Microsecond, Some(\"UTC\"))')
   AND timestamp < arrow_cast({to}, 'Timestamp(Microsecond, Some(\"UTC\"))')"
     );
+    let batches = ctx.sql(&sql).await?.collect().await?;
     let mut hits = Vec::new();
-    for b in &ctx.sql(&sql).await?.collect().await? {
-        read_hits(b, &mut hits);
+    let mut visitors = Visitors::default();
+    for (k, b) in batches.iter().enumerate() {
+        read_hits(b, k as u32, &mut visitors, &mut hits);
     }
-    let mut rep = compute(config, p, hits);
+    let ranks = visitors.ranks();
+    for h in &mut hits {
+        h.visitor = ranks[h.visitor as usize];
+    }
+    let texts: Vec<Texts> = batches.iter().map(Texts::new).collect();
+    let mut rep = compute(config, p, &texts, hits);
     name_accounts(ctx, &mut rep).await?;
     Ok(rep)
 }
 
-fn read_hits(b: &RecordBatch, out: &mut Vec<Hit>) {
-    let s = |name: &str| strings(b, name);
-    let (visitor, id, kind, account, url, referrer, source, medium, campaign) = (
-        s("visitor"),
-        s("id"),
-        s("type"),
-        s("account_id"),
-        s("url"),
-        s("referrer"),
-        s("utm_source"),
-        s("utm_medium"),
-        s("utm_campaign"),
-    );
+fn read_hits(b: &RecordBatch, batch: u32, visitors: &mut Visitors, out: &mut Vec<Hit>) {
+    let (visitor, kind, url) = (strings(b, "visitor"), strings(b, "type"), strings(b, "url"));
     let (stamp, first) = (times(b, "timestamp"), times(b, "visitor_first"));
-    let rule: Option<&Int32Array> = b
-        .column_by_name("match_rule")
-        .and_then(|c| c.as_primitive_opt::<Int32Type>());
     let f = |name: &str| {
         b.column_by_name(name)
             .and_then(|c| c.as_primitive_opt::<Float64Type>())
     };
     let (duration, depth) = (f("duration_minutes"), f("scroll_depth"));
-    let text = |a, i| {
-        at(a, i)
-            .filter(|v: &&str| !v.trim().is_empty())
-            .map(Text::from)
-    };
+    // Fixed keys: the hash only pairs scroll events with page views within one run.
+    let hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
     for i in 0..b.num_rows() {
         let (Some(v), Some(t)) = (at(visitor, i), at(stamp, i)) else {
             continue;
         };
         out.push(Hit {
-            visitor: Text::from(v),
+            visitor: visitors.id(v),
             at: t,
-            id: Text::from(at(id, i).unwrap_or("")),
+            batch,
+            row: i as u32,
             scroll_event: at(kind, i) == Some("scroll"),
-            account: text(account, i),
-            rule: rule.filter(|a| !a.is_null(i)).map(|a| a.value(i)),
-            url: text(url, i).map(|u| {
-                let mut h = std::hash::DefaultHasher::new();
-                std::hash::Hash::hash(u.as_str(), &mut h);
-                std::hash::Hasher::finish(&h)
-            }),
-            referrer: text(referrer, i),
-            utm_source: text(source, i),
-            utm_medium: text(medium, i),
-            utm_campaign: text(campaign, i),
+            url: text(url, i as u32).map(|u| hasher.hash_one(u)),
             duration: at(duration, i),
             depth: at(depth, i),
-            visitor_first: at(first, i),
+            first_visit: at(first, i) == Some(t),
         });
     }
 }
@@ -199,67 +243,85 @@ async fn name_accounts(ctx: &SessionContext, rep: &mut Report) -> Result<(), Sto
     Ok(())
 }
 
-/// Whether `text` contains one of the host fragments (their trailing dot optional, so
-/// `google.` also matches a `utm_source` of `google`).
-fn matches(text: &str, fragments: &[String]) -> bool {
-    let text = text.to_lowercase();
-    fragments.iter().any(|f| {
-        let f = f.trim().to_lowercase();
-        !f.is_empty() && (text.contains(&f) || text.contains(f.trim_end_matches('.')))
-    })
+/// The channel grouping rules of `[web]`, lower-cased once: a report classifies hundreds of
+/// thousands of sessions.
+pub struct Grouping {
+    search: Vec<String>,
+    social: Vec<String>,
+    paid: Vec<String>,
 }
 
-/// The channel of a session whose first page has these UTM fields and referrer (see the
-/// module docs).
-pub fn channel(
-    medium: Option<&str>,
-    source: Option<&str>,
-    referrer: Option<&str>,
-    web: &WebConfig,
-) -> String {
-    let medium = medium.map(str::to_lowercase);
-    let source = source.map(str::to_lowercase);
-    if medium.is_some() || source.is_some() {
-        let medium = medium.unwrap_or_default();
-        let source = source.unwrap_or_default();
-        let search = matches(&source, &web.search_referrers);
-        let social = matches(&source, &web.social_referrers) || medium.contains("social");
-        if medium == "email" || medium == "e-mail" {
-            return "email".into();
-        }
-        if web
-            .paid_mediums
-            .iter()
-            .any(|m| m.eq_ignore_ascii_case(&medium))
-        {
-            return if search {
-                "paid_search"
-            } else if social {
-                "paid_social"
-            } else if medium == "display" || medium == "cpm" {
-                "display"
-            } else {
-                "paid_other"
-            }
-            .into();
-        }
-        if social {
-            return "social".into();
-        }
-        if search {
-            return "search".into();
-        }
-        return if medium.is_empty() {
-            "referral".into()
-        } else {
-            medium
+impl Grouping {
+    pub fn new(web: &WebConfig) -> Grouping {
+        // A fragment's trailing dot is optional, so `google.` also matches a `utm_source` of
+        // `google`; matching the fragment without it covers both.
+        let fragments = |list: &[String]| {
+            list.iter()
+                .map(|f| f.trim().to_lowercase().trim_end_matches('.').to_string())
+                .filter(|f| !f.is_empty())
+                .collect()
         };
+        Grouping {
+            search: fragments(&web.search_referrers),
+            social: fragments(&web.social_referrers),
+            paid: web.paid_mediums.iter().map(|m| m.to_lowercase()).collect(),
+        }
     }
-    match referrer {
-        None => "direct".into(),
-        Some(r) if matches(host(r), &web.search_referrers) => "search".into(),
-        Some(r) if matches(host(r), &web.social_referrers) => "social".into(),
-        Some(_) => "referral".into(),
+
+    /// The channel of a session whose first page has these UTM fields and referrer (see
+    /// the module docs).
+    pub fn channel(
+        &self,
+        medium: Option<&str>,
+        source: Option<&str>,
+        referrer: Option<&str>,
+    ) -> String {
+        let matches =
+            |text: &str, fragments: &[String]| fragments.iter().any(|f| text.contains(f.as_str()));
+        if medium.is_some() || source.is_some() {
+            let medium = medium.map(str::to_lowercase).unwrap_or_default();
+            let source = source.map(str::to_lowercase).unwrap_or_default();
+            let search = matches(&source, &self.search);
+            let social = matches(&source, &self.social) || medium.contains("social");
+            if medium == "email" || medium == "e-mail" {
+                return "email".into();
+            }
+            if self.paid.contains(&medium) {
+                return if search {
+                    "paid_search"
+                } else if social {
+                    "paid_social"
+                } else if medium == "display" || medium == "cpm" {
+                    "display"
+                } else {
+                    "paid_other"
+                }
+                .into();
+            }
+            if social {
+                return "social".into();
+            }
+            if search {
+                return "search".into();
+            }
+            return if medium.is_empty() {
+                "referral".into()
+            } else {
+                medium
+            };
+        }
+        let Some(r) = referrer else {
+            return "direct".into();
+        };
+        let host = host(r).to_lowercase();
+        if matches(&host, &self.search) {
+            "search"
+        } else if matches(&host, &self.social) {
+            "social"
+        } else {
+            "referral"
+        }
+        .into()
     }
 }
 
@@ -317,7 +379,7 @@ const FIELDS: [&str; 11] = [
 ];
 
 /// The report over the hits of the two periods (and a gap before them).
-pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
+pub fn compute(config: &Config, p: &Params, texts: &[Texts], hits: Vec<Hit>) -> Report {
     let now = p.period.clone();
     let before = now.previous();
     let bounds = [
@@ -326,32 +388,40 @@ pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
     ];
     let slot_of = |t: i64| bounds.iter().position(|(s, e)| *s <= t && t < *e);
     let gap = (config.web.session_gap_minutes * 60_000_000.0) as i64;
-    // Sort positions, not the hits themselves (moving them costs more than comparing).
-    let mut order: Vec<u32> = (0..hits.len() as u32).collect();
-    order.sort_unstable_by(|a, b| {
-        let (a, b) = (&hits[*a as usize], &hits[*b as usize]);
-        (a.visitor.as_str(), a.at, a.id.as_str()).cmp(&(b.visitor.as_str(), b.at, b.id.as_str()))
-    });
-    let mut slots: Vec<Option<Hit>> = hits.into_iter().map(Some).collect();
-    let hits: Vec<Hit> = order
-        .into_iter()
-        .filter_map(|i| slots[i as usize].take())
+    let grouping = Grouping::new(&config.web);
+    let cols = |h: &Hit| &texts[h.batch as usize];
+    let id = |h: &Hit| text(cols(h).id, h.row);
+    let campaign = |h: &Hit| text(cols(h).campaign, h.row);
+    // Sort small keys, not the hits themselves (moving them costs more than comparing);
+    // the id breaks ties of one visitor's same-moment hits.
+    let mut order: Vec<(u32, i64, u32)> = hits
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.visitor, h.at, i as u32))
         .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| id(&hits[a.2 as usize]).cmp(&id(&hits[b.2 as usize])))
+    });
 
     let mut sessions: Vec<Session> = Vec::new();
     let mut figures = [Figures::default(), Figures::default()];
-    // Page views by visitor and URL, for their scroll events: (slot, depth).
+    // Buffers reused from visitor to visitor.
+    let mut visit: Vec<&Hit> = Vec::new();
+    let mut page_depth: Vec<(usize, Option<f64>)> = Vec::new();
     let mut i = 0;
-    while i < hits.len() {
-        let visitor = hits[i].visitor.clone();
+    while i < order.len() {
+        let visitor = order[i].0;
         let mut j = i;
-        while j < hits.len() && hits[j].visitor == visitor {
+        while j < order.len() && order[j].0 == visitor {
             j += 1;
         }
-        let visit = &hits[i..j];
+        visit.clear();
+        visit.extend(order[i..j].iter().map(|k| &hits[k.2 as usize]));
         let mut current: Option<Session> = None;
         // The visitor's page views: (index into visit, depth so far).
-        let mut page_depth: Vec<(usize, Option<f64>)> = Vec::new();
+        page_depth.clear();
         for (k, h) in visit.iter().enumerate() {
             if h.scroll_event {
                 // Belongs to the visitor's latest page view of the same URL.
@@ -366,11 +436,8 @@ pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
                 continue;
             }
             page_depth.push((k, h.depth));
-            let new_campaign = |s: &Session| {
-                h.utm_campaign
-                    .as_ref()
-                    .is_some_and(|c| s.campaign.as_ref() != Some(c))
-            };
+            let new_campaign =
+                |s: &Session| campaign(h).is_some_and(|c| s.campaign.as_deref() != Some(c));
             let starts = match &current {
                 None => true,
                 Some(s) => h.at - s.end > gap || new_campaign(s),
@@ -382,14 +449,13 @@ pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
                 current = Some(Session {
                     start: h.at,
                     end: h.at,
-                    first: h.visitor_first == Some(h.at),
-                    channel: channel(
-                        h.utm_medium.as_deref(),
-                        h.utm_source.as_deref(),
-                        h.referrer.as_deref(),
-                        &config.web,
+                    first: h.first_visit,
+                    channel: grouping.channel(
+                        text(cols(h).medium, h.row),
+                        text(cols(h).source, h.row),
+                        text(cols(h).referrer, h.row),
                     ),
-                    campaign: h.utm_campaign.clone(),
+                    campaign: campaign(h).map(Text::from),
                     ..Session::default()
                 });
             }
@@ -398,15 +464,16 @@ pub fn compute(config: &Config, p: &Params, hits: Vec<Hit>) -> Report {
             s.last_duration = h.duration;
             s.pages += 1;
             if s.account.is_none()
-                && let Some(a) = &h.account
+                && let Some(a) = text(cols(h).account, h.row)
             {
-                s.account = Some((a.clone(), h.rule == Some(IP_RULE)));
+                let rule = at(cols(h).rule, h.row as usize);
+                s.account = Some((Text::from(a), rule == Some(IP_RULE)));
             }
         }
         if let Some(s) = current.take() {
             sessions.push(s);
         }
-        for (k, depth) in page_depth {
+        for &(k, depth) in &page_depth {
             let h = &visit[k];
             let (Some(slot), Some(d)) = (slot_of(h.at), depth) else {
                 continue;

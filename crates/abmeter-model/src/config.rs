@@ -1636,6 +1636,8 @@ pub struct FinanceConfig {
     pub currency: String,
     /// Gross margin as a fraction, 0 < m ≤ 1, applied to revenue in `roi` and `clv`.
     pub gross_margin: f64,
+    /// Sales cost per month (team, tools), added to marketing cost for CAC in `clv`.
+    pub monthly_sales_cost: f64,
 }
 
 impl Default for FinanceConfig {
@@ -1643,6 +1645,7 @@ impl Default for FinanceConfig {
         FinanceConfig {
             currency: "USD".to_string(),
             gross_margin: 1.0,
+            monthly_sales_cost: 0.0,
         }
     }
 }
@@ -1661,6 +1664,13 @@ impl FinanceConfig {
             return err(
                 "finance.gross_margin",
                 format!("must be a fraction with 0 < m ≤ 1, got {m}"),
+            );
+        }
+        let s = self.monthly_sales_cost;
+        if !(s.is_finite() && s >= 0.0) {
+            return err(
+                "finance.monthly_sales_cost",
+                format!("must be a number ≥ 0, got {s}"),
             );
         }
         Ok(())

@@ -235,6 +235,61 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Revenue retention from month S to E: ARR, NRR, GRR, expansion, contraction, churn and
+    /// new MRR of the accounts paying in S; with a monthly NRR series.
+    Retention {
+        #[command(flatten)]
+        range: MonthRangeArgs,
+        /// Group rows by one of: account, industry, region, country, tier, owner, is_target,
+        /// product (retention per account and product).
+        #[arg(long, value_name = "DIM")]
+        by: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Customer lifetime value: the simple formula with its inputs, and BG/NBD + Gamma-Gamma
+    /// fitted on won opportunities, ranking accounts by expected value.
+    Clv {
+        #[command(flatten)]
+        range: MonthRangeArgs,
+        /// Months ahead the expected purchases and value cover.
+        #[arg(long, default_value_t = 12)]
+        horizon: u32,
+        /// Monthly discount rate of the expected value (0.01 = 1% a month).
+        #[arg(long, default_value_t = 0.01)]
+        discount: f64,
+        /// How many accounts to list, most valuable first (0: all).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// NPS and CSAT for the period and the one before, with the accounts whose NPS fell.
+    Nps {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Group rows by one of: account, industry, region, country, tier, owner, is_target.
+        #[arg(long, value_name = "DIM")]
+        by: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Upsell and cross-sell opportunities by product, and per customer account the new
+    /// people engaging (cross-sell signal) and known people attending events (upsell signal).
+    Expansion {
+        /// day|week|month|quarter|year (with --at), or a label: 2026-Q3, 2026-09, 2026.
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Self-reported ("how did you hear about us?") sources of contacts and opportunities,
     /// grouped by the dark-funnel rules, against the tracked first-touch channel.
     Sources {
@@ -272,6 +327,20 @@ pub struct ScopeArgs {
     /// Only rows where DIM=VALUE (e.g. industry=Software); repeat for several.
     #[arg(long, value_name = "DIM=VALUE")]
     pub segment: Vec<String>,
+}
+
+/// Two months to compare (SPEC §8).
+#[derive(Debug, Args, Clone)]
+pub struct MonthRangeArgs {
+    /// The start month S, e.g. 2025-09 (default: 12 months before --to).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub from: Option<String>,
+    /// The end month E (default: the last whole month before --at).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub to: Option<String>,
+    /// The date the default months are counted back from (default: today, UTC).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
 }
 
 /// The what-if calculator's inputs (rates are fractions: 0.25 for 25%).

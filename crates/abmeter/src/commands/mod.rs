@@ -3,6 +3,7 @@
 mod alerts_send;
 mod attribution;
 mod channels;
+mod customers;
 mod demo;
 mod engagement;
 mod import;
@@ -102,6 +103,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scope,
             output,
         } => pipeline::velocity(&workspace("."), &period, &scope, output.format),
+        Command::Retention { range, by, output } => {
+            customers::retention(&workspace("."), &range, by.as_deref(), output.format)
+        }
+        Command::Clv {
+            range,
+            horizon,
+            discount,
+            limit,
+            output,
+        } => customers::clv(
+            &workspace("."),
+            &range,
+            horizon,
+            discount,
+            limit,
+            output.format,
+        ),
+        Command::Nps {
+            period,
+            at,
+            by,
+            output,
+        } => customers::nps(&workspace("."), &period, at, by.as_deref(), output.format),
+        Command::Expansion { period, at, output } => {
+            customers::expansion(&workspace("."), &period, at, output.format)
+        }
         c @ (Command::Engagement { .. }
         | Command::Timeline { .. }
         | Command::Heatmap { .. }

@@ -3,6 +3,8 @@
 
 mod attribution;
 mod channels;
+mod clv_cdnow;
+mod customers;
 mod engagement;
 mod engagement_outcomes;
 mod funnel;
