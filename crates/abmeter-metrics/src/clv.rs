@@ -244,7 +244,16 @@ fn model_json(
                         "accounts": repeat}),
         Err(e) => json!({"error": e.to_string(), "accounts": repeat}),
     };
+    // At the edge of the parameter space the data show no drop-out (a → 0) or no spread of
+    // purchase rates (r, α → ∞ with r/α fixed): the model then says no more than a common
+    // purchase rate, and the reader should know.
+    let warning = (bg.a < 1e-4 || bg.r > 1e4).then_some(
+        "degenerate fit: the histories show no sign of accounts dropping out or of purchase \
+         rates differing between accounts, so expected purchases follow one common rate \
+         (r / alpha per month); prefer the simple CLV",
+    );
     json!({
+        "warning": warning,
         "transactions": "won opportunities, summed per close month",
         "time_unit": "month",
         "bg_nbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b,

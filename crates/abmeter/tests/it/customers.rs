@@ -295,3 +295,122 @@ fn expansion_opportunities_and_signals() {
     assert_eq!(up[0]["contacts"][0]["contact_id"], "C1");
     assert_eq!(up[0]["contacts"][0]["type"], "webinar_attended");
 }
+
+/// On generated data: retention and NPS against the same sums written independently in SQL,
+/// and the CLV and expansion reports hold together.
+#[test]
+fn customer_reports_on_demo_data_agree_with_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = super::demo_out(dir.path(), "400", "20000");
+    let ws = dir.path().join("ws");
+    super::ok(&ws, &["import", data.to_str().unwrap()]);
+
+    let v = report(&ws, &["retention", "--from", "2025-08", "--to", "2026-08"]);
+    let r = &rows(&v)[0];
+    let want = &super::sql_json(
+        &ws,
+        "WITH m AS (SELECT account_id,
+                sum(CASE WHEN month = '2025-08' THEN mrr ELSE 0 END) AS s,
+                sum(CASE WHEN month = '2026-08' THEN mrr ELSE 0 END) AS e
+              FROM revenue GROUP BY account_id)
+         SELECT sum(s) AS s, sum(e) AS e,
+                sum(CASE WHEN s > 0 THEN e ELSE 0 END) AS cohort_e,
+                sum(CASE WHEN s > 0 THEN least(s, e) ELSE 0 END) AS kept,
+                sum(CASE WHEN s > 0 AND e = 0 THEN 1 ELSE 0 END) AS churned,
+                sum(CASE WHEN s = 0 AND e > 0 THEN e ELSE 0 END) AS new_mrr
+         FROM m",
+    )["rows"][0];
+    let f = |k: &str| want[k].as_f64().unwrap();
+    assert!(
+        f("s") > 0.0 && f("churned") > 0.0,
+        "the demo has a cohort and churn: {want}"
+    );
+    let near = |got: &Value, want: f64, what: &str| {
+        let got = got.as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+            "{what}: {got} vs {want}"
+        );
+    };
+    near(&r["mrr_start"], f("s"), "mrr_start");
+    near(&r["arr_end"], 12.0 * f("e"), "arr_end");
+    near(&r["nrr"], f("cohort_e") / f("s"), "nrr");
+    near(&r["grr"], f("kept") / f("s"), "grr");
+    near(&r["churned_accounts"], f("churned"), "churned accounts");
+    near(&r["new_mrr"], f("new_mrr"), "new_mrr");
+    let moved = r["mrr_start"].as_f64().unwrap() + r["expansion_mrr"].as_f64().unwrap()
+        - r["contraction_mrr"].as_f64().unwrap()
+        - r["churned_mrr"].as_f64().unwrap();
+    near(
+        &Value::from(moved),
+        f("cohort_e"),
+        "start + expansion − contraction − churn",
+    );
+
+    let v = report(&ws, &["nps", "--period", "2026-Q2"]);
+    let r = &rows(&v)[0];
+    let want = &super::sql_json(
+        &ws,
+        "SELECT count(*) AS n, sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS p,
+                sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS d
+         FROM surveys WHERE kind = 'nps'
+           AND timestamp >= TIMESTAMP '2026-04-01T00:00:00Z'
+           AND timestamp < TIMESTAMP '2026-07-01T00:00:00Z'",
+    )["rows"][0];
+    let n = want["n"].as_f64().unwrap();
+    assert!(n > 0.0, "the demo has NPS responses in 2026-Q2");
+    near(&r["responses"], n, "responses");
+    near(
+        &r["nps"],
+        100.0 * (want["p"].as_f64().unwrap() - want["d"].as_f64().unwrap()) / n,
+        "nps",
+    );
+
+    let v = report(&ws, &["clv", "--to", "2026-08", "--limit", "0"]);
+    assert!(
+        v["simple"]["avg_annual_revenue_per_customer"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let values: Vec<f64> = rows(&v)
+        .iter()
+        .map(|r| r["expected_value"].as_f64().unwrap_or(0.0))
+        .collect();
+    assert!(
+        !values.is_empty(),
+        "accounts with won deals: {:#}",
+        v["model"]
+    );
+    assert!(
+        values.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by expected value"
+    );
+    let won = super::sql_json(
+        &ws,
+        "SELECT count(DISTINCT account_id) AS n FROM opportunities
+         WHERE is_won AND close_date < DATE '2026-09-01'",
+    )["rows"][0]["n"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        values.len() as f64,
+        won,
+        "one row per account with a won deal"
+    );
+
+    let v = report(&ws, &["expansion", "--period", "2026-Q2"]);
+    let created: f64 = rows(&v)
+        .iter()
+        .map(|r| r["created"].as_f64().unwrap())
+        .sum();
+    let want = super::sql_json(
+        &ws,
+        "SELECT count(*) AS n FROM opportunities WHERE type IN ('upsell', 'cross_sell')
+           AND created_at >= TIMESTAMP '2026-04-01T00:00:00Z'
+           AND created_at < TIMESTAMP '2026-07-01T00:00:00Z'",
+    )["rows"][0]["n"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(created, want, "expansion opportunities created");
+}
