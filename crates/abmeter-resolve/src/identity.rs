@@ -633,12 +633,19 @@ impl IdentityMap {
     /// Resolves one activity (SPEC §3, first matching rule wins).
     pub fn resolve<'m>(&'m self, keys: ActivityKeys<'_>) -> Resolution<'m> {
         let email = keys.email.filter(|e| !e.is_empty());
-        // Emails are stored in lower case; an event newer than the build may not be.
-        let email_entry = email.and_then(|e| {
-            self.emails
-                .get(e)
-                .or_else(|| self.emails.get(e.to_lowercase().as_str()))
-        });
+        // Looked up only when a rule gets that far: most activities are settled by their
+        // contact id or account id first (this runs for every row of every query).
+        let email_cell = std::cell::OnceCell::new();
+        let email_entry = || {
+            *email_cell.get_or_init(|| {
+                // Emails are stored in lower case; an event newer than the build may not be.
+                email.and_then(|e| {
+                    self.emails
+                        .get(e)
+                        .or_else(|| self.emails.get(e.to_lowercase().as_str()))
+                })
+            })
+        };
         // The contact: own contact id, else own email, else the stitched visitor (one hash
         // lookup per step: this runs for every row of every query).
         let contact = match keys
@@ -646,7 +653,7 @@ impl IdentityMap {
             .and_then(|id| self.contacts.get_key_value(id))
         {
             Some(hit) => Some(hit),
-            None => email_entry
+            None => email_entry()
                 .and_then(|e| e.contact_id.as_deref())
                 .or_else(|| {
                     keys.anonymous_id
@@ -681,7 +688,7 @@ impl IdentityMap {
         }
         let mut reason = None;
         if let Some(e) = email {
-            match email_entry {
+            match email_entry() {
                 Some(EmailEntry {
                     verdict: Verdict::Account { account_id, .. },
                     ..

@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod query;
 pub mod resolved;
 pub mod sourcing;
+pub mod wal;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

@@ -99,6 +99,13 @@ pub async fn run_read_only(
         .with_allow_statements(false)
         .verify_plan(&plan)
         .map_err(|e| StoreError::ReadOnly(e.strip_backtrace().to_string()))?;
+    if plan
+        .display_indent()
+        .to_string()
+        .contains("resolved_activities")
+    {
+        resolved::prefetch(ctx);
+    }
     let df = ctx.execute_logical_plan(plan).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;

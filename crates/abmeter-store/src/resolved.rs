@@ -17,6 +17,7 @@ use abmeter_resolve::resolved::{INPUT_COLUMNS, Resolver, output_fields};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::FunctionRegistry;
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -158,6 +159,20 @@ impl ScalarUDFImpl for ResolveUdf {
         recent.push_back((arrays, out.clone()));
         Ok(ColumnarValue::Array(out))
     }
+}
+
+/// Starts reading the identity map on a thread of its own, for a query known to read the
+/// view: its first batch would otherwise wait for the map with every other partition idle.
+pub fn prefetch(ctx: &SessionContext) {
+    let Ok(udf) = ctx.udf(RESOLVE_FUNCTION) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(f) = udf.inner().downcast_ref::<ResolveUdf>() {
+            // An error is reported again by the query that needs the map.
+            let _ = f.resolver();
+        }
+    });
 }
 
 /// Registers the view on `ctx` (after [`register`] and the tables).

@@ -9,7 +9,6 @@ use abmeter_store::Store;
 use abmeter_store::cube::Derived;
 
 use super::attribution::{by, period};
-use super::engagement::print;
 
 pub fn run(
     root: &Path,
@@ -23,16 +22,10 @@ pub fn run(
         period: period(&store, period_text, at)?,
         by: by(by_text)?,
     };
-    let r = super::runtime()?.block_on(async {
-        super::refresh(
-            &store,
-            &[Derived::ChannelActivity, Derived::ContactFirstTouch],
-        )
-        .await?;
-        let ctx = store.session().await?;
-        channels::report(&ctx, &store.config()?, &params).await
-    })?;
-    print(&r, format)
+    let derived = [Derived::ChannelActivity, Derived::ContactFirstTouch];
+    super::show(&store, &derived, format, async |ctx, config| {
+        channels::report(ctx, config, &params).await
+    })
 }
 
 pub fn funnel(
@@ -47,12 +40,10 @@ pub fn funnel(
         period: period(&store, period_text, at)?,
         by: by_text.parse().map_err(|e| anyhow::anyhow!("--by: {e}"))?,
     };
-    let r = super::runtime()?.block_on(async {
-        super::refresh(&store, &[Derived::Milestones, Derived::ContactFirstTouch]).await?;
-        let ctx = store.session().await?;
-        funnel::report(&ctx, &store.config()?, &params).await
-    })?;
-    print(&r, format)
+    let derived = [Derived::Milestones, Derived::ContactFirstTouch];
+    super::show(&store, &derived, format, async |ctx, config| {
+        funnel::report(ctx, config, &params).await
+    })
 }
 
 pub fn web(
@@ -65,10 +56,10 @@ pub fn web(
     let params = web::Params {
         period: period(&store, period_text, at)?,
     };
-    let r = super::runtime()?.block_on(async {
-        super::refresh(&store, &[Derived::WebVisits]).await?;
-        let ctx = store.session().await?;
-        web::report(&ctx, &store.config()?, &params).await
-    })?;
-    print(&r, format)
+    super::show(
+        &store,
+        &[Derived::WebVisits],
+        format,
+        async |ctx, config| web::report(ctx, config, &params).await,
+    )
 }

@@ -13,7 +13,7 @@ use abmeter_store::cube::Derived;
 use anyhow::anyhow;
 
 use super::attribution::period;
-use super::engagement::{print, today};
+use super::engagement::today;
 use crate::cli::MonthRangeArgs;
 
 /// The months S and E: given, else E = the last whole month before `--at` (default today)
@@ -48,11 +48,9 @@ pub fn retention(
         to,
         by: parse_by(by, &mrr::DIMS).map_err(|e| anyhow!("--by: {e}"))?,
     };
-    let r = super::runtime()?.block_on(async {
-        let ctx = store.session().await?;
-        retention::report(&ctx, &params).await
-    })?;
-    print(&r, format)
+    super::show(&store, &[], format, async |ctx, _| {
+        retention::report(ctx, &params).await
+    })
 }
 
 pub fn clv(
@@ -77,11 +75,9 @@ pub fn clv(
         discount,
         limit,
     };
-    let r = super::runtime()?.block_on(async {
-        let ctx = store.session().await?;
-        clv::report(&ctx, &store.config()?, &params).await
-    })?;
-    print(&r, format)
+    super::show(&store, &[], format, async |ctx, config| {
+        clv::report(ctx, config, &params).await
+    })
 }
 
 pub fn nps(
@@ -96,11 +92,9 @@ pub fn nps(
         period: period(&store, period_text, at)?,
         by: parse_by(by, &nps::DIMS).map_err(|e| anyhow!("--by: {e}"))?,
     };
-    let r = super::runtime()?.block_on(async {
-        let ctx = store.session().await?;
-        nps::report(&ctx, &params).await
-    })?;
-    print(&r, format)
+    super::show(&store, &[], format, async |ctx, _| {
+        nps::report(ctx, &params).await
+    })
 }
 
 pub fn expansion(
@@ -113,14 +107,8 @@ pub fn expansion(
     let params = expansion::Params {
         period: period(&store, period_text, at)?,
     };
-    let r = super::runtime()?.block_on(async {
-        super::refresh(
-            &store,
-            &[Derived::Touches, Derived::Milestones, Derived::Sourcing],
-        )
-        .await?;
-        let ctx = store.session().await?;
-        expansion::report(&ctx, &params).await
-    })?;
-    print(&r, format)
+    let derived = [Derived::Touches, Derived::Milestones, Derived::Sourcing];
+    super::show(&store, &derived, format, async |ctx, _| {
+        expansion::report(ctx, &params).await
+    })
 }

@@ -165,3 +165,26 @@ pub async fn refresh(
     }
     Ok(())
 }
+
+/// Runs a report the way most commands do: bring the derived tables it reads up to date,
+/// open a query session, compute, print in `format`.
+pub fn show<F>(
+    store: &abmeter_store::Store,
+    derived: &[abmeter_store::cube::Derived],
+    format: abmeter_outputs::Format,
+    compute: F,
+) -> anyhow::Result<ExitCode>
+where
+    F: AsyncFnOnce(
+        &datafusion::execution::context::SessionContext,
+        &abmeter_model::Config,
+    ) -> Result<abmeter_model::Report, abmeter_store::StoreError>,
+{
+    let config = store.config()?;
+    let report = runtime()?.block_on(async {
+        refresh(store, derived).await?;
+        let ctx = store.session().await?;
+        compute(&ctx, &config).await
+    })?;
+    engagement::print(&report, format)
+}
