@@ -64,18 +64,20 @@ fn retention_of_a_cohort_with_expansion_contraction_churn_and_new() {
     assert_eq!(series[0]["from"], "2024-10");
     assert_eq!(series[0]["nrr"], Value::Null);
 
-    let v = report(
-        &ws,
-        &[
+    let by = |dim: &str| {
+        let args = [
             "retention",
             "--from",
             "2025-09",
             "--to",
             "2026-09",
             "--by",
-            "tier",
-        ],
-    );
+            dim,
+        ];
+        report(&ws, &args)
+    };
+
+    let v = by("tier");
     let t1 = row(&v, "tier", "1");
     close(&t1["nrr"], 300.0 / 330.0, "tier 1 nrr");
     close(&t1["grr"], 250.0 / 330.0, "tier 1 grr");
@@ -85,18 +87,7 @@ fn retention_of_a_cohort_with_expansion_contraction_churn_and_new() {
     close(&t2["new_mrr"], 70.0, "tier 2 new");
 
     // Per product: A1's Addon is new, so Core's cohort end is 120 + 120 + 0 + 30.
-    let v = report(
-        &ws,
-        &[
-            "retention",
-            "--from",
-            "2025-09",
-            "--to",
-            "2026-09",
-            "--by",
-            "product",
-        ],
-    );
+    let v = by("product");
     let core = row(&v, "product", "Core");
     close(&core["nrr"], 270.0 / 380.0, "Core nrr");
     close(&core["expansion_mrr"], 20.0, "Core expansion");
@@ -105,18 +96,7 @@ fn retention_of_a_cohort_with_expansion_contraction_churn_and_new() {
     close(&addon["new_mrr"], 100.0, "Addon new");
     close(&addon["new_accounts"], 2.0, "Addon new accounts");
 
-    let v = report(
-        &ws,
-        &[
-            "retention",
-            "--from",
-            "2025-09",
-            "--to",
-            "2026-09",
-            "--by",
-            "account",
-        ],
-    );
+    let v = by("account");
     let a2 = row(&v, "account_id", "A2");
     assert_eq!(a2["account_name"], "Two");
     close(&a2["nrr"], 0.6, "A2 nrr");
