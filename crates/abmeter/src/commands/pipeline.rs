@@ -11,7 +11,7 @@ use abmeter_store::Store;
 use abmeter_store::cube::Derived;
 use anyhow::anyhow;
 
-use super::engagement::{print, today};
+use super::engagement::today;
 use crate::cli::ScopeArgs;
 
 fn dims(text: &str) -> anyhow::Result<Vec<Dim>> {
@@ -61,17 +61,11 @@ pub fn pipeline(
         by: by.map(dims).transpose()?.unwrap_or_default(),
         filters: filters(scope)?,
     };
-    let r = super::runtime()?.block_on(async {
-        // Sourcing reads each account's first touch.
-        super::refresh(
-            &store,
-            &[Derived::Touches, Derived::Milestones, Derived::Sourcing],
-        )
-        .await?;
-        let ctx = store.session().await?;
-        pipeline::report(&ctx, &store.config()?, &params).await
-    })?;
-    print(&r, format)
+    // Sourcing reads each account's first touch.
+    let derived = [Derived::Touches, Derived::Milestones, Derived::Sourcing];
+    super::show(&store, &derived, format, async |ctx, config| {
+        pipeline::report(ctx, config, &params).await
+    })
 }
 
 pub fn velocity(
@@ -87,21 +81,15 @@ pub fn velocity(
         at,
         filters: filters(scope)?,
     };
-    let r = super::runtime()?.block_on(async {
-        super::refresh(
-            &store,
-            &[
-                Derived::Touches,
-                Derived::Milestones,
-                Derived::Sourcing,
-                Derived::StageTime,
-            ],
-        )
-        .await?;
-        let ctx = store.session().await?;
-        velocity::report(&ctx, &store.config()?, &params).await
-    })?;
-    print(&r, format)
+    let derived = [
+        Derived::Touches,
+        Derived::Milestones,
+        Derived::Sourcing,
+        Derived::StageTime,
+    ];
+    super::show(&store, &derived, format, async |ctx, config| {
+        velocity::report(ctx, config, &params).await
+    })
 }
 
 /// The demo's pipeline headline: this quarter's pipeline, marketing-sourced share, revenue

@@ -11,7 +11,7 @@ use abmeter_store::Store;
 use abmeter_store::cube::Derived;
 use anyhow::anyhow;
 
-use super::engagement::{print, today};
+use super::engagement::today;
 
 pub fn run(
     root: &Path,
@@ -32,21 +32,14 @@ pub fn run(
         })
         .transpose()?;
     let params = dark_funnel::Params { period };
-    let rt = super::runtime()?;
-    let r = rt.block_on(async {
-        // Opportunities' first touches: `sourced_opportunities`, built from the touches.
-        super::refresh(
-            &store,
-            &[
-                Derived::Touches,
-                Derived::Milestones,
-                Derived::Sourcing,
-                Derived::ContactFirstTouch,
-            ],
-        )
-        .await?;
-        let ctx = store.session().await?;
-        dark_funnel::report(&ctx, &config, &params).await
-    })?;
-    print(&r, format)
+    // Opportunities' first touches: `sourced_opportunities`, built from the touches.
+    let derived = [
+        Derived::Touches,
+        Derived::Milestones,
+        Derived::Sourcing,
+        Derived::ContactFirstTouch,
+    ];
+    super::show(&store, &derived, format, async |ctx, config| {
+        dark_funnel::report(ctx, config, &params).await
+    })
 }
