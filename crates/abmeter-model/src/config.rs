@@ -43,6 +43,12 @@ pub const DEPARTMENTS: [&str; 14] = [
     "unknown",
 ];
 
+/// Activity types only Segment/RudderStack calls carry (SPEC §9): `identify` and `alias`
+/// stitch visitors, `group` links people to accounts, `track` is an event whose name maps to
+/// no activity type. They are kept in `activities` but are not interactions: the
+/// `resolved_activities` view, and so every metric, leaves them out.
+pub const CALL_TYPES: [&str; 4] = ["identify", "group", "alias", "track"];
+
 /// Environment variable whose comma-separated value replaces `server.write_keys`.
 pub const ENV_WRITE_KEYS: &str = "ABMETER_WRITE_KEYS";
 /// Environment variable whose comma-separated value replaces `server.read_tokens`.
@@ -327,6 +333,14 @@ impl Config {
         self.targets.validate()?;
         self.finance.validate()?;
         self.server.validate()?;
+        for (event, ty) in &self.server.track_events {
+            if !self.activities.contains_key(ty) {
+                return err(
+                    &format!("server.track_events.{event:?}"),
+                    format!("names no activity type of the catalogue: {ty:?}"),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -1701,6 +1715,58 @@ pub struct ServerConfig {
     pub flush_interval_secs: u64,
     /// Seconds a shutdown waits for in-flight requests and the last flush.
     pub shutdown_timeout_secs: u64,
+    /// Events received but not yet flushed to the tables beyond which ingestion answers 503
+    /// with Retry-After (the flush is behind) instead of growing memory without limit.
+    pub max_pending_events: usize,
+    /// Segment `track` event name → activity type. Merged onto the built-in names (see
+    /// [`default_track_events`]); an event named like a catalogue type (`Email Open`,
+    /// `email_open`) is that type; any other event is stored as type `track`.
+    #[serde(deserialize_with = "merge_track_events")]
+    pub track_events: BTreeMap<String, String>,
+}
+
+/// The built-in `server.track_events`: Segment's spec event names and common variants for
+/// the interactions of the SPEC §4 catalogue.
+pub fn default_track_events() -> BTreeMap<String, String> {
+    [
+        ("Email Sent", "email_send"),
+        ("Email Delivered", "email_send"),
+        ("Email Opened", "email_open"),
+        ("Email Link Clicked", "email_click"),
+        ("Email Clicked", "email_click"),
+        ("Email Bounced", "email_bounce"),
+        ("Unsubscribed", "email_unsubscribe"),
+        ("Email Unsubscribed", "email_unsubscribe"),
+        ("Form Submitted", "form_submit"),
+        ("Content Downloaded", "content_download"),
+        ("Whitepaper Downloaded", "content_download"),
+        ("Video Playback Started", "video_view"),
+        ("Video Viewed", "video_view"),
+        ("Webinar Registered", "webinar_registration"),
+        ("Webinar Attended", "webinar_attended"),
+        ("Event Registered", "event_registration"),
+        ("Event Attended", "event_attended"),
+        ("Dinner Attended", "dinner_attended"),
+        ("Demo Requested", "demo_request"),
+        ("Trial Started", "trial_signup"),
+        ("Signed Up", "trial_signup"),
+        ("Ad Clicked", "ad_click"),
+        ("Meeting Scheduled", "meeting_scheduled"),
+        ("Meeting Held", "meeting_held"),
+        ("Meeting Canceled", "meeting_canceled"),
+        ("Product Used", "product_usage"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn merge_track_events<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let mut all = default_track_events();
+    all.extend(BTreeMap::<String, String>::deserialize(d)?);
+    Ok(all)
 }
 
 impl Default for ServerConfig {
@@ -1716,6 +1782,8 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             flush_interval_secs: 5,
             shutdown_timeout_secs: 10,
+            max_pending_events: 1_000_000,
+            track_events: default_track_events(),
         }
     }
 }
@@ -1767,6 +1835,7 @@ impl ServerConfig {
         )?;
         at_least_one("server.request_timeout_secs", self.request_timeout_secs)?;
         at_least_one("server.flush_interval_secs", self.flush_interval_secs)?;
+        at_least_one("server.max_pending_events", self.max_pending_events as u64)?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ pub mod canonical;
 pub mod cell;
 pub mod problem;
 pub mod rows;
+pub mod segment;
 
 pub use canonical::{Format, TableReader};
 pub use problem::{Problem, RejectedRow, SourceError};

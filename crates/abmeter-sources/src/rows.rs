@@ -101,6 +101,8 @@ pub struct RowAssembler {
     seen_ids: Option<HashMap<String, u64>>,
     properties_field: Option<usize>,
     kind_field: Option<usize>,
+    /// Partial rows (see [`RowAssembler::for_patches`]): only the id is required.
+    patches: bool,
 }
 
 impl RowAssembler {
@@ -119,8 +121,19 @@ impl RowAssembler {
                 .then(|| table.field_index("kind"))
                 .flatten(),
             options,
+            patches: false,
         };
         a.reset_builders();
+        a
+    }
+
+    /// An assembler of partial rows of an entity table (the server's `identify` and `group`
+    /// calls): every field but the id may be empty, and the batches come with the table's
+    /// schema made all-nullable. The store lays them over the stored rows.
+    pub fn for_patches(table: Table, options: ReadOptions) -> Self {
+        let mut a = RowAssembler::new(table, options);
+        a.patches = true;
+        a.seen_ids = None;
         a
     }
 
@@ -158,7 +171,7 @@ impl RowAssembler {
         for (i, spec) in self.fields.iter().enumerate() {
             let text = cell(i).map(str::trim).unwrap_or("");
             if text.is_empty() {
-                if spec.required {
+                if spec.required && !(self.patches && i > 0) {
                     return Err(CellError {
                         field: Some(i),
                         value: None,
@@ -331,9 +344,19 @@ impl RowAssembler {
         }
         let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         self.reset_builders();
-        Some(
-            RecordBatch::try_new(self.table.schema(), columns).expect("builders follow the schema"),
-        )
+        let schema = if self.patches {
+            let fields: Vec<_> = self
+                .table
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect();
+            std::sync::Arc::new(arrow::datatypes::Schema::new(fields))
+        } else {
+            self.table.schema()
+        };
+        Some(RecordBatch::try_new(schema, columns).expect("builders follow the schema"))
     }
 }
 

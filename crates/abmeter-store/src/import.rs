@@ -1,15 +1,16 @@
 //! An import: new rows of any tables, written as new Parquet files and made visible all at
 //! once by one manifest commit. Dropped without `commit`, it removes what it wrote.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use abmeter_model::{Config, Merge, Table};
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, StringArray, TimestampMicrosecondArray, UInt32Array,
 };
-use datafusion::arrow::compute::{concat_batches, filter_record_batch};
+use datafusion::arrow::compute::kernels::zip::zip;
+use datafusion::arrow::compute::{concat_batches, filter_record_batch, is_not_null, take};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
 use datafusion::parquet::arrow::ArrowWriter;
@@ -73,7 +74,12 @@ enum TableImport {
         month_cache: Option<(i64, i64, String)>,
     },
     /// Entity and keyed tables: small, merged with the stored rows at commit.
-    Buffer { batches: Vec<RecordBatch> },
+    Buffer {
+        batches: Vec<RecordBatch>,
+        /// Partial rows of an entity table, one per id: their non-null fields are laid over
+        /// the row of that id as merged from `batches` and the stored rows.
+        patches: Vec<RecordBatch>,
+    },
 }
 
 /// One all-or-nothing import into a store. Holds the workspace's import lock.
@@ -93,6 +99,8 @@ pub struct Import<'s> {
     rescan: bool,
     /// Rows the caller expects per fact table (a hint: sizes the id set once).
     expected_rows: BTreeMap<Table, usize>,
+    /// The server's WAL position this import brings the tables to.
+    wal_flushed_seq: Option<u64>,
 }
 
 fn writer_properties() -> WriterProperties {
@@ -123,6 +131,7 @@ impl<'s> Import<'s> {
             keys: None,
             rescan: false,
             expected_rows: BTreeMap::new(),
+            wal_flushed_seq: None,
         })
     }
 
@@ -168,6 +177,7 @@ impl<'s> Import<'s> {
                 }
                 _ => TableImport::Buffer {
                     batches: Vec::new(),
+                    patches: Vec::new(),
                 },
             };
             self.tables.insert(table, (state, TableStats::default()));
@@ -176,7 +186,7 @@ impl<'s> Import<'s> {
         let (state, stats) = self.tables.get_mut(&table).expect("inserted above");
         stats.received += rows;
         match state {
-            TableImport::Buffer { batches } => {
+            TableImport::Buffer { batches, .. } => {
                 batches.push(batch);
                 Ok(())
             }
@@ -233,6 +243,36 @@ impl<'s> Import<'s> {
         }
     }
 
+    /// Adds partial rows of an entity table (accounts, contacts), at most one per id: each
+    /// row's non-null fields replace those of the stored row with its id, the others are
+    /// kept; an id not stored yet becomes a new row (a required text field it lacks, such as
+    /// an account's name, is set to the id). This is how the server's `identify` and `group`
+    /// calls update what an import or the CRM put there.
+    pub fn patch(&mut self, table: Table, batch: RecordBatch) -> Result<(), StoreError> {
+        assert_eq!(table.merge(), Merge::UpsertById, "only entity tables take patches");
+        let rows = batch.num_rows() as u64;
+        let (state, stats) = self.tables.entry(table).or_insert_with(|| {
+            (
+                TableImport::Buffer {
+                    batches: Vec::new(),
+                    patches: Vec::new(),
+                },
+                TableStats::default(),
+            )
+        });
+        stats.received += rows;
+        if let TableImport::Buffer { patches, .. } = state {
+            patches.push(batch);
+        }
+        Ok(())
+    }
+
+    /// Records in the manifest that the server's write-ahead log is in the tables up to
+    /// `seq`, in the same atomic commit as the rows.
+    pub fn set_wal_flushed_seq(&mut self, seq: u64) {
+        self.wal_flushed_seq = Some(seq);
+    }
+
     /// Writes what is buffered, then swaps the manifest: from here on the import is visible.
     /// Makes the import visible: data files fsynced, the identity map rebuilt over the new
     /// state (SPEC §3: late contacts and ranges re-attribute earlier activities), then the
@@ -241,6 +281,9 @@ impl<'s> Import<'s> {
         let root = self.store.root().to_path_buf();
         let mut next = self.base.clone();
         next.generation = self.generation;
+        if let Some(seq) = self.wal_flushed_seq {
+            next.wal_flushed_seq = seq;
+        }
         next.committed_at =
             Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let mut dirs: HashSet<PathBuf> = HashSet::new();
@@ -254,12 +297,13 @@ impl<'s> Import<'s> {
                     // Flushed below, while the identity map is built.
                     appended.extend(parts.into_values().map(|p| (table, p)));
                 }
-                TableImport::Buffer { batches } => {
+                TableImport::Buffer { batches, patches } => {
                     let stored = match self.base.table(table) {
                         Some(files) => read_parquet_files(&root, files, None)?,
                         None => Vec::new(),
                     };
                     let merged = merge_rows(table, stored, batches, &mut stats)?;
+                    let merged = apply_patches(table, merged, patches, &mut stats)?;
                     let rel = format!(
                         "tables/{}/g{:08}-{:04}.parquet",
                         table.name(),
@@ -566,6 +610,55 @@ fn merge_rows(
     stats.stored += new.num_rows() as u64;
     let stored = filter_record_batch(&stored, &keep)?;
     Ok(concat_batches(&schema, &[stored, new])?)
+}
+
+/// Lays each patch row's non-null fields over the row of its id in `rows` (see
+/// [`Import::patch`]).
+fn apply_patches(
+    table: Table,
+    rows: RecordBatch,
+    patches: Vec<RecordBatch>,
+    stats: &mut TableStats,
+) -> Result<RecordBatch, StoreError> {
+    if patches.is_empty() {
+        return Ok(rows);
+    }
+    let schema = table.schema();
+    // Patches come all-nullable (a partial row may lack a required field).
+    let patch = concat_batches(&patches[0].schema(), &patches)?;
+    let ids = |b: &RecordBatch| b.column(0).as_string::<i32>().clone();
+    let (row_ids, patch_ids) = (ids(&rows), ids(&patch));
+    let at: HashMap<&str, u32> = row_ids
+        .iter()
+        .enumerate()
+        .filter_map(|(i, id)| Some((id?, i as u32)))
+        .collect();
+    let base_index: UInt32Array = patch_ids
+        .iter()
+        .map(|id| id.and_then(|id| at.get(id).copied()))
+        .collect();
+    let updated = base_index.iter().flatten().count() as u64;
+    stats.replaced += updated;
+    stats.stored += patch.num_rows() as u64 - updated;
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (c, field) in schema.fields().iter().enumerate() {
+        let base = take(rows.column(c), &base_index, None)?;
+        let new = patch.column(c);
+        let mut merged = zip(&is_not_null(new)?, new, &base)?;
+        if !field.is_nullable() && merged.null_count() > 0 {
+            // A new id without a required text field: the id stands in (an account named
+            // only by its group id until a call or import says more).
+            merged = zip(&is_not_null(&merged)?, &merged, patch.column(0))?;
+        }
+        columns.push(merged);
+    }
+    let patched = RecordBatch::try_new(schema.clone(), columns)?;
+    let replaced: HashSet<u32> = base_index.iter().flatten().collect();
+    let keep: BooleanArray = (0..rows.num_rows() as u32)
+        .map(|i| Some(!replaced.contains(&i)))
+        .collect();
+    let kept = filter_record_batch(&rows, &keep)?;
+    Ok(concat_batches(&schema, &[kept, patched])?)
 }
 
 /// Deletes data files that the manifest does not list (left by a crashed or failed

@@ -7,6 +7,7 @@ pub mod cube;
 pub mod identity;
 pub mod import;
 pub mod manifest;
+pub mod pending;
 pub mod query;
 pub mod resolved;
 pub mod sourcing;

@@ -43,6 +43,14 @@ pub struct Manifest {
     pub generation: u64,
     pub committed_at: Option<String>,
     pub tables: BTreeMap<String, TableFiles>,
+    /// The server's write-ahead log: every record up to this sequence number is in the
+    /// tables (replay skips them). 0 when no server has flushed into the workspace.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub wal_flushed_seq: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Default for Manifest {
@@ -52,6 +60,7 @@ impl Default for Manifest {
             generation: 0,
             committed_at: None,
             tables: BTreeMap::new(),
+            wal_flushed_seq: 0,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use abmeter_model::Table;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::datasource::MemTable;
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -29,12 +29,26 @@ impl Store {
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
         let ctx = SessionContext::new_with_config(config);
+        let pending = crate::pending::published(self.root())
+            .map(|p| p.activities_after(manifest.wal_flushed_seq))
+            .filter(|batches| !batches.is_empty());
         for table in Table::ALL {
             let files = manifest
                 .table(table)
                 .map(|t| t.files.as_slice())
                 .unwrap_or(&[]);
-            self.register_files(&ctx, table.name(), table.schema(), files)?;
+            match (&pending, table) {
+                (Some(batches), Table::Activities) => {
+                    // Stored and pending rows as one table: a view over their union.
+                    let stored = self.files_table(table.schema(), files)?;
+                    let pending = MemTable::try_new(table.schema(), vec![batches.clone()])?;
+                    let both = ctx
+                        .read_table(stored)?
+                        .union(ctx.read_table(Arc::new(pending))?)?;
+                    ctx.register_table(table.name(), both.into_view())?;
+                }
+                _ => self.register_files(&ctx, table.name(), table.schema(), files)?,
+            }
         }
         let files = manifest
             .tables
@@ -62,10 +76,18 @@ impl Store {
         schema: SchemaRef,
         files: &[DataFile],
     ) -> Result<(), StoreError> {
+        ctx.register_table(name, self.files_table(schema, files)?)?;
+        Ok(())
+    }
+
+    /// The Parquet `files` as one table (an empty table when there are none).
+    fn files_table(
+        &self,
+        schema: SchemaRef,
+        files: &[DataFile],
+    ) -> Result<Arc<dyn TableProvider>, StoreError> {
         if files.is_empty() {
-            let empty = MemTable::try_new(schema, vec![vec![]])?;
-            ctx.register_table(name, Arc::new(empty))?;
-            return Ok(());
+            return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
         }
         let urls = files
             .iter()
@@ -76,8 +98,7 @@ impl Store {
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(schema);
-        ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
-        Ok(())
+        Ok(Arc::new(ListingTable::try_new(config)?))
     }
 
     /// Runs one read-only SQL statement: any DDL, DML, COPY or `SET` is refused.

@@ -42,11 +42,18 @@ pub fn view_sql() -> String {
         .iter()
         .map(|f| format!("a.r['{0}'] AS {0}", f.name()))
         .collect();
+    // Calls that are not interactions (identify, group, alias, unmapped track) stay out.
+    let calls: Vec<String> = abmeter_model::config::CALL_TYPES
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect();
     format!(
-        "SELECT {}, {} FROM (SELECT *, {RESOLVE_FUNCTION}({}) AS r FROM activities) a",
+        "SELECT {}, {} FROM (SELECT *, {RESOLVE_FUNCTION}({}) AS r FROM activities \
+         WHERE type NOT IN ({})) a",
         activity_columns.join(", "),
         resolved.join(", "),
-        INPUT_COLUMNS.join(", ")
+        INPUT_COLUMNS.join(", "),
+        calls.join(", ")
     )
 }
 

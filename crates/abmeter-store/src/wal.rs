@@ -107,6 +107,9 @@ pub struct WalOptions {
     /// default) already batches everything that arrives during an fsync; a small delay
     /// batches more at the cost of that much latency.
     pub commit_delay: Duration,
+    /// Sequence number of the first record of a log that holds no segment yet (the server
+    /// continues where its workspace says it flushed, so a lost log never reuses numbers).
+    pub first_seq: u64,
 }
 
 impl Default for WalOptions {
@@ -115,6 +118,7 @@ impl Default for WalOptions {
             segment_size: 64 * 1024 * 1024,
             max_record_size: 4 * 1024 * 1024,
             commit_delay: Duration::ZERO,
+            first_seq: FIRST_SEQ,
         }
     }
 }
@@ -276,7 +280,7 @@ impl Wal {
         let mut closed = VecDeque::new();
         let mut expected: Option<u64> = None;
         let mut writer = None;
-        let mut current_first = FIRST_SEQ;
+        let mut current_first = options.first_seq.max(FIRST_SEQ);
         let last = found.len().saturating_sub(1);
         for (i, (first, path)) in found.into_iter().enumerate() {
             if let Some(expected) = expected.filter(|&e| e != first) {
@@ -317,7 +321,7 @@ impl Wal {
         let writer = match writer {
             Some(w) => w,
             None => {
-                let (file, path) = create_segment(dir, FIRST_SEQ, &counters)?;
+                let (file, path) = create_segment(dir, current_first, &counters)?;
                 Writer {
                     file,
                     path,
@@ -325,7 +329,7 @@ impl Wal {
                 }
             }
         };
-        let next_seq = expected.unwrap_or(FIRST_SEQ);
+        let next_seq = expected.unwrap_or(current_first);
         tracing::info!(
             dir = %dir.display(),
             segments = recovery.segments,

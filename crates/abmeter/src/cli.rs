@@ -306,6 +306,13 @@ pub enum Command {
     /// Print the SQL that computes a metric (engagement, cube, heatmap, trend, mqa, alerts,
     /// timeline).
     Explain { metric: String },
+    /// Serve the ingestion endpoints (/v1/*), the read API (/api/v1/*), /healthz and
+    /// /metrics until SIGTERM or Ctrl-C.
+    Serve {
+        /// Address and port (default: server.bind of abmeter.toml, 127.0.0.1:8080).
+        #[arg(long, env = "ABMETER_BIND")]
+        bind: Option<String>,
+    },
     /// Run one read-only SQL statement over the workspace's tables.
     Sql {
         /// The statement, e.g. "SELECT type, count(*) FROM activities GROUP BY type".

@@ -11,7 +11,6 @@ use abmeter_metrics::scope::{Dim, Filters, parse_dims};
 use abmeter_metrics::{alerts, engagement, followup, heatmap, mqa, outcomes, timeline, trend};
 use abmeter_model::period::trailing_window;
 use abmeter_model::{Config, Granularity, Period, Report};
-use abmeter_outputs::Format;
 use abmeter_store::cube::{self, Refresh};
 use abmeter_store::{Store, StoreError};
 use anyhow::{Context, anyhow};
@@ -68,13 +67,7 @@ fn filters(scope: &ScopeArgs) -> anyhow::Result<Filters> {
     Filters::new(scope.account.clone(), &scope.segment).map_err(|e| anyhow!(e))
 }
 
-pub fn print(report: &Report, format: Format) -> anyhow::Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    abmeter_outputs::render(report, format, &mut out)?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
-}
+pub use super::print;
 
 /// Runs one of the engagement commands.
 pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {

@@ -10,6 +10,7 @@ mod import;
 mod init;
 mod pipeline;
 mod resolve;
+mod serve;
 mod sources;
 mod sql;
 
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&workspace("abmeter-demo"), &args),
         Command::Resolve { report, format } => resolve::run(&workspace("."), report, format),
         Command::Sql { query, format } => sql::run(&workspace("."), &query, format),
+        Command::Serve { bind } => serve::run(&workspace("."), bind),
         Command::Attribution {
             model,
             by,
@@ -186,5 +188,37 @@ where
         let ctx = store.session().await?;
         compute(&ctx, &config).await
     })?;
-    engagement::print(&report, format)
+    print(&report, format)
+}
+
+thread_local! {
+    /// Where [`print`] writes instead of stdout while [`capture`] runs (the read API).
+    static CAPTURED: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Prints a report to stdout in `format` (or into the buffer of a [`capture`]).
+pub fn print(
+    report: &abmeter_model::Report,
+    format: abmeter_outputs::Format,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    if let Some(mut buf) = CAPTURED.with(|c| c.borrow_mut().take()) {
+        let result = abmeter_outputs::render(report, format, &mut buf);
+        CAPTURED.with(|c| *c.borrow_mut() = Some(buf));
+        result?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    abmeter_outputs::render(report, format, &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs a command with what it prints collected instead of written to stdout.
+pub fn capture(cli: Cli) -> (anyhow::Result<ExitCode>, Vec<u8>) {
+    CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
+    let result = run(cli);
+    let out = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (result, out)
 }

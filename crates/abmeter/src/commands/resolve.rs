@@ -1,6 +1,5 @@
 //! `abmeter resolve [--report]`: rebuild the identity map, then say what it matched.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -19,9 +18,5 @@ pub fn run(root: &Path, full: bool, format: Format) -> anyhow::Result<ExitCode> 
         let ctx = store.session().await?;
         abmeter_metrics::identity::report(&ctx, full).await
     })?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    abmeter_outputs::render(&report, format, &mut out)?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    super::print(&report, format)
 }

@@ -1,6 +1,5 @@
 //! `abmeter sql "SELECT …"`: read-only SQL over the workspace.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -10,9 +9,5 @@ use abmeter_store::Store;
 pub fn run(root: &Path, query: &str, format: Format) -> anyhow::Result<ExitCode> {
     let store = Store::open(root)?;
     let report = super::runtime()?.block_on(abmeter_metrics::sql::run(&store, query))?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    abmeter_outputs::render(&report, format, &mut out)?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    super::print(&report, format)
 }

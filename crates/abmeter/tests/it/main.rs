@@ -11,6 +11,7 @@ mod funnel;
 mod monthly;
 mod pipeline;
 mod resolve;
+mod server;
 mod snapshots;
 mod sources;
 mod sourcing;
