@@ -1008,6 +1008,9 @@ pub struct AlertsConfig {
     pub decline_ratio: f64,
     /// Decline: z ≤ this (≤ 0).
     pub decline_z: f64,
+    /// `abmeter serve` checks the last complete week this often and sends new alerts to
+    /// `webhook_url` (0 = never).
+    pub check_interval_secs: u64,
 }
 
 impl Default for AlertsConfig {
@@ -1020,6 +1023,7 @@ impl Default for AlertsConfig {
             surge_z: 2.0,
             decline_ratio: 0.5,
             decline_z: -2.0,
+            check_interval_secs: 3600,
         }
     }
 }
@@ -1963,10 +1967,18 @@ mod tests {
     fn template_comments_every_key() {
         // Every `key = value` line is preceded by a comment line (the activity rows, each
         // described above; the title-rule and dark-funnel rows described per list).
+        // The event-name rows of [server.track_events] are described once, above the table.
         let lines: Vec<&str> = Config::template().lines().collect();
+        let mut section = "";
         for (i, line) in lines.iter().enumerate() {
             let t = line.trim();
+            if t.starts_with('[') {
+                section = t;
+            }
             if t.is_empty() || t.starts_with('#') || t.starts_with('[') {
+                continue;
+            }
+            if section == "[server.track_events]" {
                 continue;
             }
             if t.starts_with("keywords") || t.starts_with("level") || t.starts_with("department") {

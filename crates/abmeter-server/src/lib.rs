@@ -42,6 +42,13 @@ pub trait Reports: Send + Sync + 'static {
     /// The JSON of `report` with `params` as its command-line options (`period=2026-Q3` is
     /// `--period 2026-Q3`). Errors: an unknown report is 404, bad options 400.
     fn run(&self, report: &str, params: &[(String, String)]) -> Result<Vec<u8>, ApiError>;
+
+    /// Checks the last complete week for surge and decline alerts and delivers the new ones
+    /// to the webhook through the durable outbox (`abmeter alerts --send`); `serve` calls it
+    /// every `alerts.check_interval_secs` when `alerts.webhook_url` is set.
+    fn send_alerts(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +210,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let flusher = tokio::spawn(flush::run(state.clone()));
+    let alerts = tokio::spawn(alert_checks(state.clone()));
     let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = std::future::IntoFuture::into_future(
@@ -222,6 +230,34 @@ pub async fn serve(
         } => Ok(()),
     };
     flusher.abort();
+    alerts.abort();
     flush::final_flush(&state).await;
     result
+}
+
+/// The scheduled alert check (off without a webhook or with a zero interval).
+async fn alert_checks(state: Arc<AppState>) {
+    let every = state.config.alerts.check_interval_secs;
+    if state.config.alerts.webhook_url.is_none() || every == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = state.clone();
+        let outcome = tokio::task::spawn_blocking(move || s.reports.send_alerts()).await;
+        let counter = match outcome {
+            Ok(Ok(())) => &state.metrics.alert_checks,
+            Ok(Err(e)) => {
+                tracing::warn!(message = "Alert check failed; retried at the next one.", error = %e);
+                &state.metrics.alert_check_failures
+            }
+            Err(e) => {
+                tracing::warn!(message = "Alert check failed.", error = %e);
+                &state.metrics.alert_check_failures
+            }
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }

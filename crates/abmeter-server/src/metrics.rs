@@ -59,6 +59,8 @@ pub struct Metrics {
     pub flushes: AtomicU64,
     pub flush_errors: AtomicU64,
     pub events_flushed: AtomicU64,
+    pub alert_checks: AtomicU64,
+    pub alert_check_failures: AtomicU64,
     pub ingest_latency: Histogram,
     pub api_latency: Histogram,
 }
@@ -128,6 +130,14 @@ impl Metrics {
             "abmeter_events_flushed_total",
             "Calls written into the workspace tables.",
             &[("", get(&self.events_flushed))],
+        );
+        counter(
+            "abmeter_alert_checks_total",
+            "Scheduled alert checks, by outcome.",
+            &[
+                ("{outcome=\"ok\"}", get(&self.alert_checks)),
+                ("{outcome=\"failed\"}", get(&self.alert_check_failures)),
+            ],
         );
         counter(
             "abmeter_wal_bytes_total",

@@ -381,6 +381,7 @@ impl<'s> Import<'s> {
             }
             builder.join().expect("identity map builder panicked")
         })?;
+        self.merge_small_activity_files(&root, &mut next, &mut dirs)?;
         let (file, path) = crate::identity::write(&root, self.generation, &map)?;
         self.written.push(path.clone());
         dirs.insert(path.parent().expect("folder").to_path_buf());
@@ -399,6 +400,78 @@ impl<'s> Import<'s> {
         // Files of the old manifest that the new one dropped (replaced entity tables).
         remove_unlisted_files(&root, &next)?;
         Ok(out)
+    }
+}
+
+/// Activity files under this many rows are small (one row group is 256 Ki rows).
+const SMALL_FILE_ROWS: u64 = 256 * 1024;
+/// Small files a month folder may hold before a commit merges them into one.
+const SMALL_FILES_MERGED: usize = 8;
+
+impl Import<'_> {
+    /// Merges the small activity files of each month folder into one once there are
+    /// [`SMALL_FILES_MERGED`] of them. Frequent small imports (the server flushes every few
+    /// seconds) would otherwise leave thousands of files for every query to open; merging
+    /// only small files keeps the work per commit bounded (at most 8 × 256 Ki rows).
+    fn merge_small_activity_files(
+        &mut self,
+        root: &Path,
+        next: &mut Manifest,
+        dirs: &mut HashSet<PathBuf>,
+    ) -> Result<(), StoreError> {
+        let Some(table) = next.tables.get_mut(Table::Activities.name()) else {
+            return Ok(());
+        };
+        let mut small: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, f) in table.files.iter().enumerate() {
+            if f.rows < SMALL_FILE_ROWS {
+                let dir = f.path.rsplit_once('/').map_or("", |(d, _)| d);
+                small.entry(dir).or_default().push(i);
+            }
+        }
+        let mut merged_away = HashSet::new();
+        let mut merged = Vec::new();
+        for (dir, files) in small {
+            if files.len() < SMALL_FILES_MERGED {
+                continue;
+            }
+            let parts = TableFiles {
+                files: files.iter().map(|&i| table.files[i].clone()).collect(),
+            };
+            let rel = format!("{dir}/g{:08}-{:04}.parquet", self.generation, self.seq);
+            self.seq += 1;
+            let path = root.join(&rel);
+            let io = |source| StoreError::Io {
+                path: path.clone(),
+                source,
+            };
+            let file = File::create(&path).map_err(io)?;
+            self.written.push(path.clone());
+            let mut w = ArrowWriter::try_new(
+                file,
+                Table::Activities.schema(),
+                Some(writer_properties()),
+            )?;
+            for b in read_parquet_files(root, &parts, None)? {
+                w.write(&b)?;
+            }
+            w.into_inner()?.sync_all().map_err(io)?;
+            dirs.insert(path.parent().expect("folder").to_path_buf());
+            merged.push(DataFile {
+                path: rel,
+                rows: parts.rows(),
+            });
+            merged_away.extend(files);
+        }
+        if !merged.is_empty() {
+            let kept = std::mem::take(&mut table.files)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !merged_away.contains(i))
+                .map(|(_, f)| f);
+            table.files = kept.chain(merged).collect();
+        }
+        Ok(())
     }
 }
 

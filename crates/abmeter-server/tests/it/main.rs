@@ -2,6 +2,7 @@
 
 mod fuzz;
 mod ingest;
+mod serve;
 
 use std::sync::Arc;
 

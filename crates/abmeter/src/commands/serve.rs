@@ -141,6 +141,16 @@ impl Reports for CliReports {
             Err(e) => Err(classify(e)),
         }
     }
+
+    fn send_alerts(&self) -> Result<(), String> {
+        // The last complete week: the current one is partial and would look like a decline.
+        let at = (chrono::Utc::now().date_naive() - chrono::Days::new(7)).to_string();
+        let workspace = self.workspace.to_string_lossy().into_owned();
+        let argv = ["abmeter", "--workspace", &workspace, "alerts", "--send", "--at", &at];
+        let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+        let (result, _) = super::capture(cli);
+        result.map(|_| ()).map_err(|e| format!("{e:#}"))
+    }
 }
 
 /// A report that failed: the workspace's fault (I/O, corrupt files) is a 500, anything else
