@@ -336,7 +336,7 @@ impl Config {
         for (event, ty) in &self.server.track_events {
             if !self.activities.contains_key(ty) {
                 return err(
-                    &format!("server.track_events.{event:?}"),
+                    format!("server.track_events.{event:?}"),
                     format!("names no activity type of the catalogue: {ty:?}"),
                 );
             }

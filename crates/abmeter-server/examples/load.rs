@@ -65,8 +65,12 @@ fn main() {
     let per_thread_interval = Duration::from_secs_f64(args.threads as f64 / args.rate);
     let handles: Vec<_> = (0..args.threads)
         .map(|t| {
-            let (url, auth, mode, batch) =
-                (args.url.clone(), auth.clone(), args.mode.clone(), args.batch);
+            let (url, auth, mode, batch) = (
+                args.url.clone(),
+                auth.clone(),
+                args.mode.clone(),
+                args.batch,
+            );
             std::thread::spawn(move || {
                 let agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
@@ -82,7 +86,10 @@ fn main() {
                         let items: Vec<String> = (0..batch)
                             .map(|i| call(&format!("r{run_id}-t{t}-{n}-{i}"), n * batch + i))
                             .collect();
-                        let body = format!(r#"{{"batch":[{}],"sentAt":"2026-11-30T10:00:01Z"}}"#, items.join(","));
+                        let body = format!(
+                            r#"{{"batch":[{}],"sentAt":"2026-11-30T10:00:01Z"}}"#,
+                            items.join(",")
+                        );
                         ("/v1/batch", body, batch)
                     } else {
                         let now = Instant::now();

@@ -57,7 +57,10 @@ fn check_read_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErro
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .ok_or_else(|| {
             ApiError::unauthorized("the read API takes `Authorization: Bearer <read token>`")
         })?;

@@ -59,7 +59,11 @@ pub async fn handle(
         ingest(&state, &path, request).await
     })
     .await
-    .unwrap_or_else(|_| Err(ApiError::timeout("the request took longer than server.request_timeout_secs")));
+    .unwrap_or_else(|_| {
+        Err(ApiError::timeout(
+            "the request took longer than server.request_timeout_secs",
+        ))
+    });
     state.metrics.ingest_latency.observe(started.elapsed());
     if let Err(e) = &result {
         state.metrics.rejected(e.status.as_u16());
@@ -67,7 +71,11 @@ pub async fn handle(
     result
 }
 
-async fn ingest(state: &Arc<AppState>, path: &str, request: Request) -> Result<Json<Value>, ApiError> {
+async fn ingest(
+    state: &Arc<AppState>,
+    path: &str,
+    request: Request,
+) -> Result<Json<Value>, ApiError> {
     let kind = path_type(path)
         .ok_or_else(|| ApiError::not_found(format!("no such endpoint: /v1/{path}")))?;
     let limits = &state.config.server;
@@ -87,9 +95,10 @@ async fn ingest(state: &Arc<AppState>, path: &str, request: Request) -> Result<J
             5,
         ));
     }
-    let _permit = state.limiter.try_acquire().map_err(|_| {
-        ApiError::unavailable("too many requests in progress; retry shortly", 1)
-    })?;
+    let _permit = state
+        .limiter
+        .try_acquire()
+        .map_err(|_| ApiError::unavailable("too many requests in progress; retry shortly", 1))?;
     let request_ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -169,16 +178,22 @@ async fn ingest(state: &Arc<AppState>, path: &str, request: Request) -> Result<J
 
     let total = calls.len();
     let state2 = state.clone();
-    let stored = tokio::task::spawn_blocking(move || state2.store_calls(calls, positions, kind.is_none()))
-        .await
-        .map_err(|e| ApiError::internal(format!("ingestion task failed: {e}")))??;
+    let stored =
+        tokio::task::spawn_blocking(move || state2.store_calls(calls, positions, kind.is_none()))
+            .await
+            .map_err(|e| ApiError::internal(format!("ingestion task failed: {e}")))??;
     let duplicates = total - stored;
-    state.metrics.events_received.fetch_add(stored as u64, Ordering::Relaxed);
+    state
+        .metrics
+        .events_received
+        .fetch_add(stored as u64, Ordering::Relaxed);
     state
         .metrics
         .events_duplicate
         .fetch_add(duplicates as u64, Ordering::Relaxed);
-    Ok(Json(json!({"success": true, "stored": stored, "duplicates": duplicates})))
+    Ok(Json(
+        json!({"success": true, "stored": stored, "duplicates": duplicates}),
+    ))
 }
 
 impl AppState {
@@ -191,7 +206,9 @@ impl AppState {
         positions: Vec<usize>,
         batch: bool,
     ) -> Result<usize, ApiError> {
-        let fresh = self.pending.admit(calls.into_iter().zip(positions).collect());
+        let fresh = self
+            .pending
+            .admit(calls.into_iter().zip(positions).collect());
         if fresh.is_empty() {
             return Ok(0);
         }
@@ -294,7 +311,9 @@ fn is_gzip(headers: &HeaderMap) -> Result<bool, ApiError> {
 /// refused as a large body).
 async fn read_body(body: Body, limit: usize, gzip: bool) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::too_large(format!("request body larger than {limit} bytes"));
-    let raw = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let raw = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())?;
     if !gzip {
         return Ok(raw);
     }
@@ -302,7 +321,9 @@ async fn read_body(body: Body, limit: usize, gzip: bool) -> Result<Bytes, ApiErr
     flate2::read::MultiGzDecoder::new(&raw[..])
         .take(limit as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| ApiError::bad_request("invalid_gzip", format!("body is not valid gzip: {e}")))?;
+        .map_err(|e| {
+            ApiError::bad_request("invalid_gzip", format!("body is not valid gzip: {e}"))
+        })?;
     if out.len() > limit {
         return Err(too_large());
     }
@@ -312,7 +333,11 @@ async fn read_body(body: Body, limit: usize, gzip: bool) -> Result<Bytes, ApiErr
 fn json_error(e: serde_json::Error) -> ApiError {
     ApiError::bad_request(
         "invalid_json",
-        format!("malformed JSON at line {} column {}: {e}", e.line(), e.column()),
+        format!(
+            "malformed JSON at line {} column {}: {e}",
+            e.line(),
+            e.column()
+        ),
     )
 }
 

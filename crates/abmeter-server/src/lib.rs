@@ -107,10 +107,8 @@ pub fn open(
 ) -> Result<Arc<AppState>, ServerError> {
     let manifest = store.manifest()?;
     let flushed = manifest.wal_flushed_seq;
-    let mut activity_types: HashSet<String> = config
-        .activity_type_names()
-        .map(str::to_string)
-        .collect();
+    let mut activity_types: HashSet<String> =
+        config.activity_type_names().map(str::to_string).collect();
     let call_options = CallOptions {
         track_events: config.server.track_events.clone(),
         activity_types: activity_types.clone(),
@@ -146,13 +144,15 @@ pub fn open(
     }
     // Replayed records go back in runs, as if each run had been one request.
     for chunk in replayed.chunks(10_000) {
-        let calls: Vec<(CallRows, usize)> =
-            chunk.iter().map(|(_, c)| (c.clone(), 0)).collect();
+        let calls: Vec<(CallRows, usize)> = chunk.iter().map(|(_, c)| (c.clone(), 0)).collect();
         let calls = pending.admit(calls);
-        let (activities, contacts, accounts) =
-            pending.assemble(&calls, false).map_err(|e| {
-                ServerError::Replay(format!("{}: a logged call no longer validates: {}", dir.display(), e.message))
-            })?;
+        let (activities, contacts, accounts) = pending.assemble(&calls, false).map_err(|e| {
+            ServerError::Replay(format!(
+                "{}: a logged call no longer validates: {}",
+                dir.display(),
+                e.message
+            ))
+        })?;
         pending.push(Entry {
             first_seq: chunk[0].0,
             last_seq: chunk[chunk.len() - 1].0,

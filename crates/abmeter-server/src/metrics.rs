@@ -176,8 +176,11 @@ impl Metrics {
             "abmeter_request_duration_seconds",
             "route=\"ingest\"",
         );
-        self.api_latency
-            .render(&mut out, "abmeter_request_duration_seconds", "route=\"api\"");
+        self.api_latency.render(
+            &mut out,
+            "abmeter_request_duration_seconds",
+            "route=\"api\"",
+        );
         out
     }
 }

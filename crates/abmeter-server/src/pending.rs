@@ -136,8 +136,14 @@ impl Pending {
         let batch = rows
             .finish_batch()
             .unwrap_or_else(|| RecordBatch::new_empty(Table::Activities.schema()));
-        let contacts = calls.iter().filter_map(|(c, _)| c.contact.clone()).collect();
-        let accounts = calls.iter().filter_map(|(c, _)| c.account.clone()).collect();
+        let contacts = calls
+            .iter()
+            .filter_map(|(c, _)| c.contact.clone())
+            .collect();
+        let accounts = calls
+            .iter()
+            .filter_map(|(c, _)| c.account.clone())
+            .collect();
         Ok((batch, contacts, accounts))
     }
 
@@ -188,12 +194,7 @@ impl Pending {
     }
 }
 
-fn push(
-    rows: &mut RowAssembler,
-    cells: &Cells,
-    at: &str,
-    what: &str,
-) -> Result<(), ApiError> {
+fn push(rows: &mut RowAssembler, cells: &Cells, at: &str, what: &str) -> Result<(), ApiError> {
     let fields = rows.table().fields();
     rows.push_row(0, |i| cells.get(fields[i].name).map(String::as_str), &[])
         .map_err(|e| {

@@ -97,7 +97,12 @@ pub fn parse_call(msg: &Value, cx: &CallContext) -> Result<CallRows, CallError> 
         (Some(t), _) => t.to_string(),
         (None, Some(Value::String(t))) => t.clone(),
         (None, Some(_)) => return Err(CallError::invalid(f("type"), "must be a string")),
-        (None, None) => return Err(CallError::missing(f("type"), "every batch item says its type")),
+        (None, None) => {
+            return Err(CallError::missing(
+                f("type"),
+                "every batch item says its type",
+            ));
+        }
     };
     let kind = match kind.as_str() {
         "t" => "track",
@@ -108,12 +113,16 @@ pub fn parse_call(msg: &Value, cx: &CallContext) -> Result<CallRows, CallError> 
         "a" => "alias",
         k => k,
     };
-    let text = |name: &str| -> Result<Option<String>, CallError> { id_text(obj.get(name), &f(name)) };
+    let text =
+        |name: &str| -> Result<Option<String>, CallError> { id_text(obj.get(name), &f(name)) };
     let message_id = match text("messageId")? {
         Some(id) if id.chars().count() >= MAX_MESSAGE_ID => {
             return Err(CallError::invalid(
                 f("messageId"),
-                format!("must be under {MAX_MESSAGE_ID} characters, got {}", id.chars().count()),
+                format!(
+                    "must be under {MAX_MESSAGE_ID} characters, got {}",
+                    id.chars().count()
+                ),
             ));
         }
         Some(id) => id,
@@ -123,10 +132,14 @@ pub fn parse_call(msg: &Value, cx: &CallContext) -> Result<CallRows, CallError> 
     let mut anonymous_id = text("anonymousId")?;
     if kind == "alias" {
         // alias: previousId (usually the anonymous id) becomes the user.
-        let previous = text("previousId")?
-            .ok_or_else(|| CallError::missing(f("previousId"), "alias links previousId to userId"))?;
+        let previous = text("previousId")?.ok_or_else(|| {
+            CallError::missing(f("previousId"), "alias links previousId to userId")
+        })?;
         if user_id.is_none() {
-            return Err(CallError::missing(f("userId"), "alias links previousId to userId"));
+            return Err(CallError::missing(
+                f("userId"),
+                "alias links previousId to userId",
+            ));
         }
         anonymous_id = Some(previous);
     }
@@ -160,13 +173,14 @@ pub fn parse_call(msg: &Value, cx: &CallContext) -> Result<CallRows, CallError> 
             ));
         }
     };
-    let group_id = if kind == "group" {
-        Some(text("groupId")?.ok_or_else(|| {
-            CallError::missing(f("groupId"), "a group call names the account")
-        })?)
-    } else {
-        id_text(context.get("groupId"), &f("context.groupId"))?
-    };
+    let group_id =
+        if kind == "group" {
+            Some(text("groupId")?.ok_or_else(|| {
+                CallError::missing(f("groupId"), "a group call names the account")
+            })?)
+        } else {
+            id_text(context.get("groupId"), &f("context.groupId"))?
+        };
 
     let mut a = Cells::new();
     put(&mut a, "id", Some(message_id));
@@ -216,11 +230,16 @@ pub fn parse_call(msg: &Value, cx: &CallContext) -> Result<CallRows, CallError> 
     ] {
         put(&mut a, to, scalar(campaign.get(from)));
     }
-    put(&mut a, "duration_minutes", scalar(properties.get("duration_minutes")));
+    put(
+        &mut a,
+        "duration_minutes",
+        scalar(properties.get("duration_minutes")),
+    );
     put(
         &mut a,
         "scroll_depth",
-        scalar(properties.get("scroll_depth")).or_else(|| scalar(properties.get("percent_scrolled"))),
+        scalar(properties.get("scroll_depth"))
+            .or_else(|| scalar(properties.get("percent_scrolled"))),
     );
     put(&mut a, "status", scalar(properties.get("status")));
     let mut props = match kind {
@@ -300,7 +319,11 @@ pub fn parse_call(msg: &Value, cx: &CallContext) -> Result<CallRows, CallError> 
             Some(Value::Object(addr)) => scalar(addr.get("country")),
             _ => None,
         };
-        put(&mut g, "country", country.or_else(|| scalar(traits.get("country"))));
+        put(
+            &mut g,
+            "country",
+            country.or_else(|| scalar(traits.get("country"))),
+        );
         account = Some(g);
         if let Some(uid) = &user_id {
             let mut c = Cells::new();
@@ -351,15 +374,16 @@ fn event_time(
         Some(t) => Some(t),
         None => ts("timestamp")?,
     };
-    let sent = match ts("sentAt")? {
-        Some(t) => Some(t),
-        None => match cx.sent_at {
-            Some(s) => Some(cell::parse_timestamp(s).map_err(|why| {
-                CallError::invalid("sentAt".to_string(), format!("{s:?} {why}"))
-            })?),
-            None => None,
-        },
-    };
+    let sent =
+        match ts("sentAt")? {
+            Some(t) => Some(t),
+            None => match cx.sent_at {
+                Some(s) => Some(cell::parse_timestamp(s).map_err(|why| {
+                    CallError::invalid("sentAt".to_string(), format!("{s:?} {why}"))
+                })?),
+                None => None,
+            },
+        };
     let micros = match (client, sent) {
         (Some(t), Some(s)) => s
             .checked_sub(t)
@@ -393,7 +417,10 @@ fn object(v: Option<&Value>, field: &str) -> Result<Map<String, Value>, CallErro
     match v {
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::Object(m)) => Ok(m.clone()),
-        Some(_) => Err(CallError::invalid(field.to_string(), "must be a JSON object")),
+        Some(_) => Err(CallError::invalid(
+            field.to_string(),
+            "must be a JSON object",
+        )),
     }
 }
 

@@ -249,7 +249,11 @@ impl<'s> Import<'s> {
     /// an account's name, is set to the id). This is how the server's `identify` and `group`
     /// calls update what an import or the CRM put there.
     pub fn patch(&mut self, table: Table, batch: RecordBatch) -> Result<(), StoreError> {
-        assert_eq!(table.merge(), Merge::UpsertById, "only entity tables take patches");
+        assert_eq!(
+            table.merge(),
+            Merge::UpsertById,
+            "only entity tables take patches"
+        );
         let rows = batch.num_rows() as u64;
         let (state, stats) = self.tables.entry(table).or_insert_with(|| {
             (
@@ -447,11 +451,8 @@ impl Import<'_> {
             };
             let file = File::create(&path).map_err(io)?;
             self.written.push(path.clone());
-            let mut w = ArrowWriter::try_new(
-                file,
-                Table::Activities.schema(),
-                Some(writer_properties()),
-            )?;
+            let mut w =
+                ArrowWriter::try_new(file, Table::Activities.schema(), Some(writer_properties()))?;
             for b in read_parquet_files(root, &parts, None)? {
                 w.write(&b)?;
             }

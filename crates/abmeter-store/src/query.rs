@@ -6,11 +6,11 @@ use std::sync::Arc;
 use abmeter_model::Table;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 
 use abmeter_resolve::identity_table;

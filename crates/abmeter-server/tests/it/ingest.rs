@@ -26,11 +26,17 @@ async fn a_track_call_is_visible_at_once_and_stored_by_the_flush() {
     assert_eq!(body, json!({"success": true, "stored": 1, "duplicates": 0}));
     // Pending, not flushed, yet queryable.
     assert_eq!(abmeter_server::pending_events(&state), 1);
-    let rows = sql(&state, "SELECT id, type, contact_id, account_id, ip FROM activities").await;
+    let rows = sql(
+        &state,
+        "SELECT id, type, contact_id, account_id, ip FROM activities",
+    )
+    .await;
     assert_eq!(
         rows,
-        vec![json!({"id": "m-1", "type": "demo_request", "contact_id": "c-1",
-                    "account_id": "acc-1", "ip": "203.0.113.9"})]
+        vec![
+            json!({"id": "m-1", "type": "demo_request", "contact_id": "c-1",
+                    "account_id": "acc-1", "ip": "203.0.113.9"})
+        ]
     );
     abmeter_server::flush_now(&state);
     assert_eq!(abmeter_server::pending_events(&state), 0);
@@ -90,7 +96,11 @@ async fn a_gzipped_batch_merges_its_context_and_duplicates_are_dropped() {
     let (status, _) = send(&state, post("/v1/page", again.to_string())).await;
     assert_eq!(status, StatusCode::OK);
     abmeter_server::flush_now(&state);
-    let rows = sql(&state, "SELECT count(*) AS n FROM activities WHERE id = 'p-1'").await;
+    let rows = sql(
+        &state,
+        "SELECT count(*) AS n FROM activities WHERE id = 'p-1'",
+    )
+    .await;
     assert_eq!(count(&rows), 1);
 }
 
@@ -112,7 +122,10 @@ async fn identify_and_group_patch_stored_contacts_and_accounts() {
         );
         accounts.unwrap();
         let opts = abmeter_sources::ReadOptions::new(Vec::<String>::new());
-        for (file, table) in [("contacts.csv", Table::Contacts), ("accounts.csv", Table::Accounts)] {
+        for (file, table) in [
+            ("contacts.csv", Table::Contacts),
+            ("accounts.csv", Table::Accounts),
+        ] {
             let reader =
                 abmeter_sources::TableReader::open(&dir.path().join(file), table, opts.clone())
                     .unwrap();
@@ -202,14 +215,23 @@ async fn a_crash_before_the_flush_loses_nothing() {
 async fn refusals_have_their_status_and_name_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let state = workspace(dir.path(), "");
-    let err = |body: &Value| (body["error"]["code"].clone(), body["error"]["field"].clone());
+    let err = |body: &Value| {
+        (
+            body["error"]["code"].clone(),
+            body["error"]["field"].clone(),
+        )
+    };
 
     let (s, b) = send(&state, post("/v1/track", "{\"userId\": ")).await;
-    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_json")));
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
     let (s, b) = send(&state, post("/v1/track", json!({"event": "x"}).to_string())).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(err(&b), (json!("missing_field"), json!("userId")));
-    let batch = json!({"batch": [{"type": "page", "userId": "u"}, {"type": "track", "userId": "u"}]});
+    let batch =
+        json!({"batch": [{"type": "page", "userId": "u"}, {"type": "track", "userId": "u"}]});
     let (s, b) = send(&state, post("/v1/batch", batch.to_string())).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(err(&b), (json!("missing_field"), json!("batch[1].event")));
@@ -218,27 +240,52 @@ async fn refusals_have_their_status_and_name_the_field() {
     let bad_email = json!({"type": "identify", "userId": "u", "traits": {"email": "not-an-email"}});
     let (s, b) = send(&state, post("/v1/identify", bad_email.to_string())).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(b["error"]["message"].as_str().unwrap().contains("not-an-email"), "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not-an-email"),
+        "{b}"
+    );
 
     // Sizes: one call over 32 KB, a batch over 500 KB, too many calls.
     let big = json!({"userId": "u", "properties": {"x": "a".repeat(40_000)}});
     let (s, _) = send(&state, post("/v1/page", big.to_string())).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     let item = json!({"type": "page", "userId": "u", "properties": {"x": "a".repeat(40_000)}});
-    let (s, b) = send(&state, post("/v1/batch", json!({"batch": [item]}).to_string())).await;
-    assert_eq!((s, err(&b).1), (StatusCode::PAYLOAD_TOO_LARGE, json!("batch[0]")));
+    let (s, b) = send(
+        &state,
+        post("/v1/batch", json!({"batch": [item]}).to_string()),
+    )
+    .await;
+    assert_eq!(
+        (s, err(&b).1),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("batch[0]"))
+    );
     let items: Vec<Value> = (0..30)
         .map(|_| json!({"type": "page", "userId": "u", "properties": {"x": "a".repeat(20_000)}}))
         .collect();
-    let (s, _) = send(&state, post("/v1/batch", json!({"batch": items}).to_string())).await;
+    let (s, _) = send(
+        &state,
+        post("/v1/batch", json!({"batch": items}).to_string()),
+    )
+    .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
-    let items: Vec<Value> = (0..2501).map(|_| json!({"type": "page", "userId": "u"})).collect();
-    let (s, _) = send(&state, post("/v1/batch", json!({"batch": items}).to_string())).await;
+    let items: Vec<Value> = (0..2501)
+        .map(|_| json!({"type": "page", "userId": "u"}))
+        .collect();
+    let (s, _) = send(
+        &state,
+        post("/v1/batch", json!({"batch": items}).to_string()),
+    )
+    .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
 
     // Keys and tokens.
     let page = json!({"userId": "u"}).to_string();
-    let no_key = Request::post("/v1/page").body(Body::from(page.clone())).unwrap();
+    let no_key = Request::post("/v1/page")
+        .body(Body::from(page.clone()))
+        .unwrap();
     assert_eq!(send(&state, no_key).await.0, StatusCode::UNAUTHORIZED);
     let wrong = Request::post("/v1/page")
         .header("authorization", basic("nope"))
@@ -249,30 +296,54 @@ async fn refusals_have_their_status_and_name_the_field() {
         .header("authorization", format!("Bearer {READ_TOKEN}"))
         .body(Body::from(page.clone()))
         .unwrap();
-    assert_eq!(send(&state, read_token_writing).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&state, read_token_writing).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let key_in_body = json!({"userId": "u", "writeKey": WRITE_KEY}).to_string();
-    let body_key = Request::post("/v1/page").body(Body::from(key_in_body)).unwrap();
+    let body_key = Request::post("/v1/page")
+        .body(Body::from(key_in_body))
+        .unwrap();
     assert_eq!(send(&state, body_key).await.0, StatusCode::OK);
     let write_key_reading = Request::get("/api/v1/sql?q=SELECT%201")
         .header("authorization", basic(WRITE_KEY))
         .body(Body::empty())
         .unwrap();
-    assert_eq!(send(&state, write_key_reading).await.0, StatusCode::UNAUTHORIZED);
-    let no_token = Request::get("/api/v1/sql?q=SELECT%201").body(Body::empty()).unwrap();
+    assert_eq!(
+        send(&state, write_key_reading).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let no_token = Request::get("/api/v1/sql?q=SELECT%201")
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&state, no_token).await.0, StatusCode::UNAUTHORIZED);
 
     // Paths.
     let (s, b) = send(&state, post("/v1/nope", page.clone())).await;
-    assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    assert_eq!(
+        (s, b["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     let (s, _) = send(&state, Request::get("/nope").body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, b) = send(&state, Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    let (s, b) = send(
+        &state,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("ok")));
-    let (s, b) = send(&state, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    let (s, b) = send(
+        &state,
+        Request::get("/metrics").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let text = b.as_str().unwrap();
     assert!(text.contains("abmeter_events_received_total 1"), "{text}");
-    assert!(text.contains("abmeter_requests_rejected_total{status=\"413\"} 4"), "{text}");
+    assert!(
+        text.contains("abmeter_requests_rejected_total{status=\"413\"} 4"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -281,7 +352,10 @@ async fn overload_answers_503_with_retry_after() {
     let state = workspace(dir.path(), "max_pending_events = 2\n");
     for i in 0..2 {
         let call = json!({"messageId": format!("m-{i}"), "userId": "u"});
-        assert_eq!(send(&state, post("/v1/page", call.to_string())).await.0, StatusCode::OK);
+        assert_eq!(
+            send(&state, post("/v1/page", call.to_string())).await.0,
+            StatusCode::OK
+        );
     }
     let res = abmeter_server::app(state.clone())
         .oneshot(post("/v1/page", json!({"userId": "u"}).to_string()))
@@ -291,5 +365,8 @@ async fn overload_answers_503_with_retry_after() {
     assert!(res.headers().get("retry-after").is_some());
     abmeter_server::flush_now(&state);
     let call = json!({"messageId": "m-3", "userId": "u"});
-    assert_eq!(send(&state, post("/v1/page", call.to_string())).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&state, post("/v1/page", call.to_string())).await.0,
+        StatusCode::OK
+    );
 }

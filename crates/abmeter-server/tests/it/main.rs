@@ -30,7 +30,9 @@ impl Reports for SqlReports {
             .find(|(k, _)| k == "q")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let (_, batches) = rt
             .block_on(self.0.sql(&q))
             .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
@@ -74,9 +76,14 @@ pub fn basic(key: &str) -> String {
 
 /// Sends a request; returns the status and the body as JSON (or as a JSON string).
 pub async fn send(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, Value) {
-    let res = abmeter_server::app(state.clone()).oneshot(req).await.unwrap();
+    let res = abmeter_server::app(state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
     let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
     let body = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     (status, body)

@@ -5,10 +5,15 @@ use serde_json::json;
 use super::*;
 
 fn types() -> HashSet<String> {
-    ["page_view", "email_open", "webinar_attended", "demo_request"]
-        .map(String::from)
-        .into_iter()
-        .collect()
+    [
+        "page_view",
+        "email_open",
+        "webinar_attended",
+        "demo_request",
+    ]
+    .map(String::from)
+    .into_iter()
+    .collect()
 }
 
 fn events() -> BTreeMap<String, String> {
@@ -99,7 +104,10 @@ fn page_takes_url_from_properties_or_context_and_ip_from_the_connection() {
     assert_eq!(cell(a, "anonymous_id"), Some("v1"));
     // No timestamp at all: when it was received.
     let r = parse(json!({"type": "screen", "userId": 42}), None).unwrap();
-    assert_eq!(cell(&r.activity, "timestamp"), Some("2026-09-30T12:00:10.000000Z"));
+    assert_eq!(
+        cell(&r.activity, "timestamp"),
+        Some("2026-09-30T12:00:10.000000Z")
+    );
     assert_eq!(cell(&r.activity, "contact_id"), Some("42"));
 }
 
@@ -157,14 +165,25 @@ fn group_patches_the_account_and_links_the_user() {
     assert_eq!(cell(&g, "employees"), Some("250"));
     assert_eq!(cell(&g, "country"), Some("DE"));
     let c = r.contact.unwrap();
-    assert_eq!((cell(&c, "id"), cell(&c, "account_id")), (Some("c-7"), Some("acc-1")));
+    assert_eq!(
+        (cell(&c, "id"), cell(&c, "account_id")),
+        (Some("c-7"), Some("acc-1"))
+    );
     assert_eq!(cell(&r.activity, "account_id"), Some("acc-1"));
-    assert!(cell(&r.activity, "properties").unwrap().contains("enterprise"));
+    assert!(
+        cell(&r.activity, "properties")
+            .unwrap()
+            .contains("enterprise")
+    );
 }
 
 #[test]
 fn alias_links_the_previous_id() {
-    let r = parse(json!({"type": "alias", "previousId": "v9", "userId": "c-9"}), None).unwrap();
+    let r = parse(
+        json!({"type": "alias", "previousId": "v9", "userId": "c-9"}),
+        None,
+    )
+    .unwrap();
     assert_eq!(cell(&r.activity, "anonymous_id"), Some("v9"));
     assert_eq!(cell(&r.activity, "contact_id"), Some("c-9"));
     assert_eq!(cell(&r.activity, "type"), Some("alias"));
@@ -193,7 +212,10 @@ fn batch_context_is_merged_under_the_items() {
     assert_eq!(cell(&r.activity, "ip"), Some("192.0.2.9"));
     assert_eq!(cell(&r.activity, "account_id"), Some("acc-b"));
     // The batch's sentAt corrects the item: received 0, sent +1 s after the event.
-    assert_eq!(cell(&r.activity, "timestamp"), Some("1969-12-31T23:59:59.000000Z"));
+    assert_eq!(
+        cell(&r.activity, "timestamp"),
+        Some("1969-12-31T23:59:59.000000Z")
+    );
 }
 
 #[test]
@@ -203,23 +225,45 @@ fn errors_name_the_field() {
     assert_eq!((err.code, err.field.as_str()), ("missing_field", "userId"));
     assert_eq!(e(json!({"userId": "u"}), Some("track")).field, "event");
     assert_eq!(e(json!({"userId": "u"}), None).field, "type");
-    assert_eq!(e(json!({"userId": "u", "type": "bogus"}), None).field, "type");
+    assert_eq!(
+        e(json!({"userId": "u", "type": "bogus"}), None).field,
+        "type"
+    );
     assert_eq!(e(json!({"userId": "u"}), Some("group")).field, "groupId");
     assert_eq!(e(json!({"userId": ["u"]}), Some("page")).field, "userId");
     let long = "x".repeat(100);
-    assert_eq!(e(json!({"userId": "u", "messageId": long}), Some("page")).field, "messageId");
-    let err = e(json!({"userId": "u", "timestamp": "yesterday"}), Some("page"));
+    assert_eq!(
+        e(json!({"userId": "u", "messageId": long}), Some("page")).field,
+        "messageId"
+    );
+    let err = e(
+        json!({"userId": "u", "timestamp": "yesterday"}),
+        Some("page"),
+    );
     assert_eq!(err.field, "timestamp");
     assert!(err.message.contains("yesterday"), "{}", err.message);
-    assert_eq!(e(json!({"userId": "u", "context": 5}), Some("page")).field, "context");
-    assert_eq!(e(json!({"userId": "u", "properties": "p"}), Some("page")).field, "properties");
+    assert_eq!(
+        e(json!({"userId": "u", "context": 5}), Some("page")).field,
+        "context"
+    );
+    assert_eq!(
+        e(json!({"userId": "u", "properties": "p"}), Some("page")).field,
+        "properties"
+    );
     assert_eq!(e(json!("text"), Some("page")).code, "invalid_field");
-    assert_eq!(e(json!({"type": "alias", "userId": "u"}), None).field, "previousId");
+    assert_eq!(
+        e(json!({"type": "alias", "userId": "u"}), None).field,
+        "previousId"
+    );
 }
 
 #[test]
 fn rows_round_trip_through_json() {
-    let r = parse(json!({"type": "identify", "userId": "c", "traits": {"title": "CTO"}}), None).unwrap();
+    let r = parse(
+        json!({"type": "identify", "userId": "c", "traits": {"title": "CTO"}}),
+        None,
+    )
+    .unwrap();
     let text = serde_json::to_string(&r).unwrap();
     assert_eq!(serde_json::from_str::<CallRows>(&text).unwrap(), r);
 }

@@ -188,26 +188,48 @@ fn small_activity_files_of_a_month_are_merged_by_the_eighth_commit() {
             .collect()
     };
     for i in 0..7 {
-        let rows = format!("id,timestamp,type
+        let rows = format!(
+            "id,timestamp,type
 s{i},2026-09-0{}T10:00:00Z,page_view
-", i + 1);
+",
+            i + 1
+        );
         import(&store, &[("activities.csv", &rows)]);
     }
     assert_eq!(files_in("2026-09").len(), 7);
     // One of another month does not count toward September's eight.
-    import(&store, &[("activities.csv", "id,timestamp,type
+    import(
+        &store,
+        &[(
+            "activities.csv",
+            "id,timestamp,type
 o1,2026-10-01,call
-")]);
+",
+        )],
+    );
     assert_eq!(files_in("2026-09").len(), 7);
-    import(&store, &[("activities.csv", "id,timestamp,type
+    import(
+        &store,
+        &[(
+            "activities.csv",
+            "id,timestamp,type
 s7,2026-09-08,call
 s8,2026-09-09,call
-")]);
-    assert_eq!(files_in("2026-09"), [9], "eight small files merged into one");
+",
+        )],
+    );
+    assert_eq!(
+        files_in("2026-09"),
+        [9],
+        "eight small files merged into one"
+    );
     assert_eq!(files_in("2026-10"), [1]);
     assert_eq!(count(&store, "activities"), 10);
     assert_eq!(
-        query(&store, "SELECT count(DISTINCT id) FROM activities WHERE id LIKE 's%'"),
+        query(
+            &store,
+            "SELECT count(DISTINCT id) FROM activities WHERE id LIKE 's%'"
+        ),
         ["9"]
     );
     // The merged-away files are gone from disk.

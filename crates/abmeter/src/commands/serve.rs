@@ -71,14 +71,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -146,7 +146,15 @@ impl Reports for CliReports {
         // The last complete week: the current one is partial and would look like a decline.
         let at = (chrono::Utc::now().date_naive() - chrono::Days::new(7)).to_string();
         let workspace = self.workspace.to_string_lossy().into_owned();
-        let argv = ["abmeter", "--workspace", &workspace, "alerts", "--send", "--at", &at];
+        let argv = [
+            "abmeter",
+            "--workspace",
+            &workspace,
+            "alerts",
+            "--send",
+            "--at",
+            &at,
+        ];
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
         let (result, _) = super::capture(cli);
         result.map(|_| ()).map_err(|e| format!("{e:#}"))

@@ -63,7 +63,13 @@ impl Server {
     /// SIGTERM: the server stops accepting, flushes and exits 0.
     fn stop(mut self) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         let status = self.child.wait().unwrap();
         assert!(status.success(), "serve exited with {status}");
     }
@@ -99,7 +105,10 @@ fn get(url: &str) -> (u16, String) {
         .header("Authorization", &format!("Bearer {READ_TOKEN}"))
         .call()
         .unwrap();
-    (res.status().as_u16(), res.body_mut().read_to_string().unwrap())
+    (
+        res.status().as_u16(),
+        res.body_mut().read_to_string().unwrap(),
+    )
 }
 
 fn api_sql(server: &Server, q: &str) -> Vec<Value> {
@@ -163,7 +172,12 @@ fn the_official_sdks_deliver_events_that_show_up_in_reports() {
     run_sdk("python3", "send.py", &server);
     run_sdk("node", "send.js", &server);
 
-    const SDKS: [&str; 4] = ["segment-python", "rudder-python", "segment-node", "rudder-node"];
+    const SDKS: [&str; 4] = [
+        "segment-python",
+        "rudder-python",
+        "segment-node",
+        "rudder-node",
+    ];
     // At once, through the read API: every call of every SDK.
     let rows = api_sql(
         &server,
@@ -176,7 +190,11 @@ fn the_official_sdks_deliver_events_that_show_up_in_reports() {
             .filter(|r| r["sdk"] == sdk)
             .map(|r| (r["type"].as_str().unwrap(), r["n"].as_i64().unwrap()))
             .collect();
-        let want_track = if sdk.ends_with("node") { "webinar_attended" } else { "demo_request" };
+        let want_track = if sdk.ends_with("node") {
+            "webinar_attended"
+        } else {
+            "demo_request"
+        };
         assert_eq!(
             types,
             BTreeMap::from([("group", 1), ("identify", 1), (want_track, 1)]),
@@ -189,20 +207,32 @@ fn the_official_sdks_deliver_events_that_show_up_in_reports() {
     );
     assert_eq!(pages.len(), 4, "{pages:?}");
     for p in &pages {
-        let sdk = p["anonymous_id"].as_str().unwrap().trim_end_matches("-visitor");
-        assert_eq!(p["url"], format!("https://www.example.com/pricing?from={sdk}"));
+        let sdk = p["anonymous_id"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches("-visitor");
+        assert_eq!(
+            p["url"],
+            format!("https://www.example.com/pricing?from={sdk}")
+        );
     }
 
     // After the flush: identify and group made contacts and accounts, and the events resolve.
     wait_flushed(&server);
-    let contacts = sql_json(ws, "SELECT id, email, title, account_id FROM contacts ORDER BY id");
+    let contacts = sql_json(
+        ws,
+        "SELECT id, email, title, account_id FROM contacts ORDER BY id",
+    );
     assert_eq!(contacts["rows"].as_array().unwrap().len(), 4, "{contacts}");
     for c in contacts["rows"].as_array().unwrap() {
         let sdk = c["id"].as_str().unwrap().trim_end_matches("-user");
         assert_eq!(c["email"], format!("{sdk}@{sdk}.example.com"));
         assert_eq!(c["account_id"], format!("{sdk}-account"));
     }
-    let accounts = sql_json(ws, "SELECT id, name, domain, industry FROM accounts ORDER BY id");
+    let accounts = sql_json(
+        ws,
+        "SELECT id, name, domain, industry FROM accounts ORDER BY id",
+    );
     let names: BTreeSet<String> = accounts["rows"]
         .as_array()
         .unwrap()
@@ -242,12 +272,26 @@ fn the_official_sdks_deliver_events_that_show_up_in_reports() {
         server.url
     ));
     assert_eq!(status, 200, "{api}");
-    let cli = ok(ws, &["engagement", "--period", "week", "--at", &today, "--format", "json"]);
+    let cli = ok(
+        ws,
+        &[
+            "engagement",
+            "--period",
+            "week",
+            "--at",
+            &today,
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(api, cli);
     let api: Value = serde_json::from_str(&api).unwrap();
     assert!(api["rows"].as_array().unwrap().len() >= 4, "{api}");
     // Bad parameters are the caller's: 400 with the reason.
-    let (status, body) = get(&format!("{}/api/v1/engagement?period=fortnight", server.url));
+    let (status, body) = get(&format!(
+        "{}/api/v1/engagement?period=fortnight",
+        server.url
+    ));
     assert_eq!(status, 400, "{body}");
     let (status, _) = get(&format!("{}/api/v1/import", server.url));
     assert_eq!(status, 404);
@@ -269,8 +313,13 @@ fn a_server_killed_at_random_loses_nothing_it_acknowledged() {
     );
     let senders: Vec<_> = (0..4)
         .map(|t| {
-            let (url, acked, sent, done, auth) =
-                (url.clone(), acked.clone(), sent.clone(), done.clone(), auth.clone());
+            let (url, acked, sent, done, auth) = (
+                url.clone(),
+                acked.clone(),
+                sent.clone(),
+                done.clone(),
+                auth.clone(),
+            );
             std::thread::spawn(move || {
                 let agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
@@ -283,8 +332,10 @@ fn a_server_killed_at_random_loses_nothing_it_acknowledged() {
                     n += 1;
                     let batch: Vec<Value> = ids
                         .iter()
-                        .map(|id| json!({"type": "track", "messageId": id, "anonymousId": format!("v{t}"),
-                                          "event": "Email Opened", "properties": {"n": n}}))
+                        .map(|id| {
+                            json!({"type": "track", "messageId": id, "anonymousId": format!("v{t}"),
+                                          "event": "Email Opened", "properties": {"n": n}})
+                        })
                         .collect();
                     let body = json!({"batch": batch}).to_string();
                     sent.lock().unwrap().extend(ids.iter().cloned());
@@ -329,18 +380,39 @@ fn a_server_killed_at_random_loses_nothing_it_acknowledged() {
 
     let acked = acked.lock().unwrap().clone();
     let sent = sent.lock().unwrap().clone();
-    assert!(acked.len() >= 1000, "the load reached the server: {} acked", acked.len());
+    assert!(
+        acked.len() >= 1000,
+        "the load reached the server: {} acked",
+        acked.len()
+    );
     let rows = sql_json(ws, "SELECT id, count(*) AS n FROM activities GROUP BY id");
     let stored: BTreeMap<String, i64> = rows["rows"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["id"].as_str().unwrap().to_string(), r["n"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["n"].as_i64().unwrap(),
+            )
+        })
         .collect();
     let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {:?}", &twice[..twice.len().min(5)]);
-    let lost: Vec<_> = acked.iter().filter(|id| !stored.contains_key(*id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged events lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        twice.is_empty(),
+        "stored more than once: {:?}",
+        &twice[..twice.len().min(5)]
+    );
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     // Nothing appears that was never sent.
     assert!(stored.keys().all(|id| sent.contains(id)));
 }
