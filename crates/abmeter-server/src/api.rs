@@ -76,6 +76,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Json<Value> {
         "status": "ok",
         "uptime_secs": state.started.elapsed().as_secs(),
         "pending_events": state.pending.events(),
+        "pending_bytes": state.pending.bytes(),
         "wal_next_seq": state.wal.next_seq(),
     }))
 }
@@ -87,6 +88,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         wal_fsyncs: wal.fsyncs,
         wal_commits: wal.commits,
         pending_events: state.pending.events(),
+        pending_bytes: state.pending.bytes(),
         flush_lag_secs: state.pending.lag_secs(),
     });
     (

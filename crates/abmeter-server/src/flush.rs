@@ -17,6 +17,8 @@ use crate::pending::Entry;
 pub async fn run(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(state.config.server.flush_interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // An interval's first tick is immediate; the first flush comes one interval in.
+    tick.tick().await;
     loop {
         tick.tick().await;
         let s = state.clone();
@@ -100,7 +102,11 @@ fn folded<'a>(
     if by_id.is_empty() {
         return Ok(None);
     }
-    let mut rows = RowAssembler::for_patches(table, state.pending.read_options());
+    let options = abmeter_sources::ReadOptions {
+        batch_rows: by_id.len(),
+        ..state.pending.read_options()
+    };
+    let mut rows = RowAssembler::for_patches(table, options);
     let fields = table.fields();
     for cells in by_id.values() {
         // Each patch was validated when it arrived; their union is valid too.

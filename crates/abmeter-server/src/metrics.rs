@@ -71,6 +71,7 @@ pub struct Gauges {
     pub wal_fsyncs: u64,
     pub wal_commits: u64,
     pub pending_events: usize,
+    pub pending_bytes: usize,
     pub flush_lag_secs: f64,
 }
 
@@ -159,6 +160,12 @@ impl Metrics {
             "# HELP abmeter_pending_events Calls durable but not yet flushed into the tables.\n\
              # TYPE abmeter_pending_events gauge\nabmeter_pending_events {}",
             g.pending_events
+        );
+        let _ = writeln!(
+            out,
+            "# HELP abmeter_pending_bytes Memory of the calls not yet flushed.\n\
+             # TYPE abmeter_pending_bytes gauge\nabmeter_pending_bytes {}",
+            g.pending_bytes
         );
         let _ = writeln!(
             out,

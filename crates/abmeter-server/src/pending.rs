@@ -78,6 +78,15 @@ impl Pending {
         self.lock().events
     }
 
+    /// Memory the pending rows take, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.lock()
+            .entries
+            .values()
+            .map(|e| e.activities.get_array_memory_size())
+            .sum()
+    }
+
     /// Seconds the oldest pending event has waited for a flush.
     pub fn lag_secs(&self) -> f64 {
         self.lock()
@@ -116,9 +125,14 @@ impl Pending {
         calls: &[(CallRows, usize)],
         batch: bool,
     ) -> Result<(RecordBatch, Vec<Cells>, Vec<Cells>), ApiError> {
-        let mut rows = RowAssembler::new(Table::Activities, self.options.clone());
-        let mut contacts = RowAssembler::for_patches(Table::Contacts, self.options.clone());
-        let mut accounts = RowAssembler::for_patches(Table::Accounts, self.options.clone());
+        // Builders sized to the request: an entry keeps its arrays' capacity while pending.
+        let options = ReadOptions {
+            batch_rows: calls.len().max(1),
+            ..self.options.clone()
+        };
+        let mut rows = RowAssembler::new(Table::Activities, options.clone());
+        let mut contacts = RowAssembler::for_patches(Table::Contacts, options.clone());
+        let mut accounts = RowAssembler::for_patches(Table::Accounts, options);
         for (call, pos) in calls {
             let at = if batch {
                 format!("batch[{pos}]")

@@ -24,8 +24,17 @@ async fn a_track_call_is_visible_at_once_and_stored_by_the_flush() {
     let (status, body) = send(&state, post("/v1/track", call.to_string())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"success": true, "stored": 1, "duplicates": 0}));
-    // Pending, not flushed, yet queryable.
+    // Pending, not flushed, yet queryable; and held in about what one row takes.
     assert_eq!(abmeter_server::pending_events(&state), 1);
+    let (_, health) = send(
+        &state,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(
+        health["pending_bytes"].as_u64().unwrap() < 16 * 1024,
+        "{health}"
+    );
     let rows = sql(
         &state,
         "SELECT id, type, contact_id, account_id, ip FROM activities",
