@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -17,13 +17,17 @@ use crate::metrics::Gauges;
 pub async fn report(
     State(state): State<Arc<AppState>>,
     Path(report): Path<String>,
-    Query(params): Query<Vec<(String, String)>>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
     let s = state.clone();
     let result: Result<Vec<u8>, ApiError> = async move {
         check_read_token(&s, &headers)?;
+        // Parsed here, not by an extractor, so a bad query string gets our JSON error.
+        let Query(params) = Query::<Vec<(String, String)>>::try_from_uri(&uri).map_err(|e| {
+            ApiError::bad_request("invalid_parameter", format!("query string: {e}"))
+        })?;
         let timeout = s.config.server.request_timeout();
         let run = tokio::task::spawn_blocking(move || s.reports.run(&report, &params));
         match tokio::time::timeout(timeout, run).await {
