@@ -535,7 +535,7 @@ fn mqa_follow_up_of_the_accounts_newly_qualified_in_q3() {
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     method: String,
     path: String,
     /// Names lower-cased.
@@ -544,22 +544,22 @@ struct Received {
 }
 
 impl Received {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 }
 
-type Log = Arc<Mutex<Vec<Received>>>;
+pub(crate) type Log = Arc<Mutex<Vec<Received>>>;
 
 /// A tiny HTTP/1.1 receiver on 127.0.0.1 answering every request with `status` (e.g.
 /// "200 OK"); returns its URL and the log of what it received.
-fn receiver(status: &'static str) -> (String, Log) {
+pub(crate) fn receiver(status: &'static str) -> (String, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let log: Log = Arc::default();
@@ -625,7 +625,7 @@ fn serve(stream: TcpStream, status: &str, log: &Log) {
     }
 }
 
-fn taken(log: &Log) -> Vec<Received> {
+pub(crate) fn taken(log: &Log) -> Vec<Received> {
     std::mem::take(&mut *log.lock().unwrap())
 }
 

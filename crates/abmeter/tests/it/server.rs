@@ -417,6 +417,64 @@ fn a_server_killed_at_random_loses_nothing_it_acknowledged() {
     assert!(stored.keys().all(|id| sent.contains(id)));
 }
 
+#[test]
+fn the_server_sends_alerts_of_the_last_complete_week_on_schedule() {
+    use chrono::Datelike;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // ACC: 10 minutes (a content download) in each of the 8 weeks before the last complete
+    // week, then 50 (a 50-minute webinar) in it: mean 10, sd 0, z = 40, ratio 5 → a surge.
+    let last_week = chrono::Utc::now().date_naive() - chrono::Days::new(7);
+    let monday = last_week - chrono::Days::new(last_week.weekday().num_days_from_monday().into());
+    let mut activities = String::from("id,timestamp,type,account_id,duration_minutes\n");
+    for k in 1..=8u64 {
+        let day = monday - chrono::Days::new(7 * k) + chrono::Days::new(1);
+        activities.push_str(&format!("b{k},{day}T10:00:00Z,content_download,ACC,\n"));
+    }
+    activities.push_str(&format!("now,{monday}T10:00:00Z,webinar_attended,ACC,50\n"));
+    std::fs::write(data.join("accounts.csv"), "id,name\nACC,Surge One\n").unwrap();
+    std::fs::write(data.join("activities.csv"), activities).unwrap();
+    ok(&ws, &["import", data.to_str().unwrap()]);
+    let (hook, log) = super::engagement_outcomes::receiver("200 OK");
+    std::fs::write(
+        ws.join("abmeter.toml"),
+        // Anonymous account activity weighs 1 here (the default for unknown seniority is 0.5).
+        format!(
+            "[seniority_weights]\nunknown = 1.0\n\
+             [alerts]\nwebhook_url = \"{hook}\"\ncheck_interval_secs = 3600\n"
+        ),
+    )
+    .unwrap();
+    // The first check runs at start.
+    let server = Server::start(&ws);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let got = loop {
+        let got = super::engagement_outcomes::taken(&log);
+        if !got.is_empty() || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    server.stop();
+    assert_eq!(got.len(), 1, "one alert delivered");
+    let body = got[0].json();
+    let week = format!(
+        "{}-W{:02}",
+        monday.iso_week().year(),
+        monday.iso_week().week()
+    );
+    assert_eq!(body["alert"], "surge", "{body}");
+    assert_eq!(body["account_id"], "ACC");
+    assert_eq!(body["week"], week);
+    assert_eq!(body["current"], 50.0);
+    assert_eq!(
+        got[0].header("idempotency-key"),
+        Some(format!("surge:ACC:{week}").as_str())
+    );
+}
+
 impl Drop for Server {
     // A failed test leaves no server behind.
     fn drop(&mut self) {
