@@ -333,6 +333,15 @@ impl Config {
         self.targets.validate()?;
         self.finance.validate()?;
         self.server.validate()?;
+        for name in CALL_TYPES {
+            if self.activities.contains_key(name) && !is_builtin_activity(name) {
+                return err(
+                    format!("activities.{name}"),
+                    "is the type of Segment calls that are not interactions (identify, group, \
+                     alias, unmapped track); choose another name",
+                );
+            }
+        }
         for (event, ty) in &self.server.track_events {
             if !self.activities.contains_key(ty) {
                 return err(
@@ -1993,6 +2002,17 @@ mod tests {
                 i + 1
             );
         }
+    }
+
+    #[test]
+    fn call_types_cannot_be_declared_as_activities() {
+        let e = Config::from_toml_str(
+            "[activities]\ntrack = { minutes = 1.0, use_duration = false, source = \"web\" }",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "activities.track", "{e}");
+        let e = Config::from_toml_str("[server.track_events]\n\"Clicked\" = \"nope\"").unwrap_err();
+        assert_eq!(e.key, "server.track_events.\"Clicked\"", "{e}");
     }
 
     #[test]
