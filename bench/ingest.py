@@ -3,11 +3,12 @@
 single-call /v1/track latency at a fixed rate, against a release `abmeter serve` on loopback.
 
 There is no peer to run side by side (bench/README: report events/s and p99 from a load
-generator on loopback). The load generator is crates/abmeter-server/examples/load.rs, a
-second process.
+generator on loopback). The load generator, crates/abmeter-server/examples/load.rs, is a
+second process on the same 2 cores. Each run gets a fresh server on an empty workspace
+(flush every 5 s, the default); the median of RUNS runs is printed.
 
-    cargo build --release -p abmeter -p abmeter-server --example load
-    python3 bench/ingest.py [--secs 15] [--threads 8]
+    cargo build --release -p abmeter && cargo build --release -p abmeter-server --example load
+    python3 bench/ingest.py [--secs 15] [--runs 3]
 
 Environment: CARGO_TARGET_DIR (default ~/.cache/abmeter-target).
 """
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -34,54 +36,56 @@ def metrics(url):
     return out
 
 
-def load(target, mode, url, extra):
-    out = subprocess.run([os.path.join(target, "release/examples/load"), mode, url, KEY, *extra],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+def run(target, mode, extra):
+    """One run on a fresh server: the load generator's figures plus the server's WAL counts."""
+    ws = tempfile.mkdtemp(prefix="abmeter-ingest-")
+    with open(os.path.join(ws, "abmeter.toml"), "w") as f:
+        f.write(f'[server]\nwrite_keys = ["{KEY}"]\n')
+    server = subprocess.Popen([os.path.join(target, "release/abmeter"), "--workspace", ws,
+                               "serve", "--bind", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
+    try:
+        while True:
+            line = server.stderr.readline()
+            if not line:
+                raise SystemExit("abmeter serve exited before listening")
+            if line.startswith("abmeter serving on "):
+                url = re.search(r"http://\S+", line).group(0)
+                break
+        out = subprocess.run([os.path.join(target, "release/examples/load"), mode, url, KEY, *extra],
+                             check=True, capture_output=True, text=True)
+        r = json.loads(out.stdout)
+        m = metrics(url)
+        r["fsyncs_per_sec"] = m["abmeter_wal_fsyncs_total"] / r["secs"]
+        r["events_per_commit"] = r["events"] / max(m["abmeter_wal_commits_total"], 1)
+    finally:
+        t0 = time.time()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=300)
+        r["shutdown_secs"] = time.time() - t0
+    return r
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--secs", default="15")
-    ap.add_argument("--threads", default="8")
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     target = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/abmeter-target"))
-    ws = tempfile.mkdtemp(prefix="abmeter-ingest-")
-    with open(os.path.join(ws, "abmeter.toml"), "w") as f:
-        f.write(f'[server]\nwrite_keys = ["{KEY}"]\nflush_interval_secs = 5\n')
-    server = subprocess.Popen([os.path.join(target, "release/abmeter"), "--workspace", ws,
-                               "serve", "--bind", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
-    while True:
-        line = server.stderr.readline()
-        if not line:
-            raise SystemExit("abmeter serve exited before listening")
-        if line.startswith("abmeter serving on "):
-            url = re.search(r"http://\S+", line).group(0)
-            break
-    try:
-        before = metrics(url)
-        batch = load(target, "batch", url, ["--threads", args.threads, "--batch", "100", "--secs", args.secs])
-        after = metrics(url)
-        fsyncs = after["abmeter_wal_fsyncs_total"] - before["abmeter_wal_fsyncs_total"]
-        commits = after["abmeter_wal_commits_total"] - before["abmeter_wal_commits_total"]
-        single = load(target, "single", url, ["--rate", "1000", "--threads", "16", "--secs", args.secs])
-        m = metrics(url)
-    finally:
-        t0 = time.time()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=120)
-        shutdown = time.time() - t0
-    print(f"workspace {ws}")
-    print(f"{'test':40} {'events/s':>10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
-    for name, r in [("batch of 100, %s threads, closed loop" % args.threads, batch),
-                    ("single track at 1000 req/s, open loop", single)]:
-        print(f"{name:40} {r['events_per_sec']:>10.0f} {r['requests_per_sec']:>8.0f} {r['p50_ms']:>8.2f} "
-              f"{r['p99_ms']:>8.2f} {r['max_ms']:>8.2f} {r['errors']:>7}")
-    secs = batch["secs"]
-    print(f"WAL during the batch run: {fsyncs:.0f} fsyncs ({fsyncs / secs:.0f}/s), {commits:.0f} group commits, "
-          f"{batch['events'] / max(commits, 1):.0f} events per commit")
-    print(f"flushes {m.get('abmeter_flushes_total', 0):.0f}, events flushed {m.get('abmeter_events_flushed_total', 0):.0f}; "
-          f"shutdown (final flush) {shutdown:.2f} s")
+    tests = [
+        ("batch of 100, 8 threads, closed loop", "batch",
+         ["--threads", "8", "--batch", "100", "--secs", args.secs]),
+        ("single track at 1000 req/s, open loop", "single",
+         ["--rate", "1000", "--threads", "16", "--secs", args.secs]),
+    ]
+    cols = ["events_per_sec", "requests_per_sec", "p50_ms", "p99_ms", "max_ms", "fsyncs_per_sec",
+            "events_per_commit", "errors"]
+    print(f"{'test (median of %d runs)' % args.runs:42}" + "".join(f"{c:>18}" for c in cols))
+    for name, mode, extra in tests:
+        runs = [run(target, mode, extra) for _ in range(args.runs)]
+        for r in runs:
+            print(f"  run: {json.dumps({c: round(r[c], 2) for c in cols})}")
+        med = {c: statistics.median(r[c] for r in runs) for c in cols}
+        print(f"{name:42}" + "".join(f"{med[c]:>18.2f}" for c in cols))
 
 
 if __name__ == "__main__":
