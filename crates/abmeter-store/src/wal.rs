@@ -887,8 +887,28 @@ mod tests {
         WalOptions::default()
     }
 
+    /// Opens `dir`, waiting out a lock held only by a forked child: the SIGKILL test below
+    /// spawns processes while other tests run, and a child holds a copy of every open file
+    /// (the LOCK file's flock with it) from fork until its exec closes them.
     fn open(dir: &Path) -> (Wal, Replayed) {
-        Wal::open(dir, opts()).unwrap()
+        open_opts(dir, opts())
+    }
+
+    fn open_opts(dir: &Path, options: WalOptions) -> (Wal, Replayed) {
+        past_forks(|| Wal::open(dir, options.clone())).unwrap()
+    }
+
+    /// Runs `open` again while it fails only because a forked child still holds the lock.
+    fn past_forks<T>(open: impl Fn() -> Result<T>) -> Result<T> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match open() {
+                Err(WalError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
     }
 
     fn payload(i: u64) -> Vec<u8> {
@@ -944,7 +964,7 @@ mod tests {
     fn open_capturing_warnings(dir: &Path) -> (Result<(Wal, Replayed)>, Vec<String>) {
         let warnings = Arc::new(Mutex::new(Vec::new()));
         let result = tracing::subscriber::with_default(WarnCapture(warnings.clone()), || {
-            Wal::open(dir, opts())
+            past_forks(|| Wal::open(dir, opts()))
         });
         let warnings = lock(&warnings).clone();
         (result, warnings)
@@ -1014,7 +1034,7 @@ mod tests {
             max_record_size: 10,
             ..opts()
         };
-        let (wal, _) = Wal::open(tmp.path(), options.clone()).unwrap();
+        let (wal, _) = open_opts(tmp.path(), options.clone());
         let err = wal.append(&[b"ok".as_slice(), &[0u8; 11]]).unwrap_err();
         assert!(
             matches!(err, WalError::TooLarge { len: 11, max: 10 }),
@@ -1022,7 +1042,7 @@ mod tests {
         );
         assert_eq!(wal.append(&[[0u8; 10]]).unwrap(), 1..2);
         drop(wal);
-        let (_, replayed) = Wal::open(tmp.path(), options).unwrap();
+        let (_, replayed) = open_opts(tmp.path(), options);
         assert_eq!(replayed, vec![(1, vec![0u8; 10])]);
     }
 
@@ -1091,7 +1111,7 @@ mod tests {
             commit_delay: Duration::from_millis(2),
             ..opts()
         };
-        let (wal, _) = Wal::open(tmp.path(), options.clone()).unwrap();
+        let (wal, _) = open_opts(tmp.path(), options.clone());
         let wal = Arc::new(wal);
         let all = append_concurrently(&wal, 8, 200);
         let stats = wal.stats();
@@ -1104,7 +1124,7 @@ mod tests {
         eprintln!("8 threads x 200 appends, 2 ms commit delay: {stats:?}");
         drop(wal);
 
-        let (_, replayed) = Wal::open(tmp.path(), options).unwrap();
+        let (_, replayed) = open_opts(tmp.path(), options);
         let replayed: BTreeMap<u64, Vec<u8>> = replayed.into_iter().collect();
         assert_eq!(replayed, all);
         assert_eq!(
@@ -1235,7 +1255,7 @@ mod tests {
                     segment_size: 64,
                     ..opts()
                 };
-                let (wal, _) = Wal::open(dir, options).unwrap();
+                let (wal, _) = open_opts(dir, options);
                 wal.append(&[[1u8; 100]]).unwrap();
                 // Rotates: the second segment starts at 2.
                 wal.append(&[[2u8; 100]]).unwrap();
@@ -1259,7 +1279,7 @@ mod tests {
     }
 
     fn expect_corrupt(dir: &Path, file: &Path, offset: u64) -> String {
-        let err = Wal::open(dir, opts()).unwrap_err();
+        let err = past_forks(|| Wal::open(dir, opts())).unwrap_err();
         let WalError::Corrupt {
             path, offset: at, ..
         } = &err
@@ -1318,7 +1338,7 @@ mod tests {
             segment_size: 100,
             ..opts()
         };
-        let (wal, _) = Wal::open(dir, options).unwrap();
+        let (wal, _) = open_opts(dir, options);
         wal.append(&[payload(1), payload(2)]).unwrap();
         wal.append(&[payload(3)]).unwrap();
         let segs = list_segments(dir).unwrap();
@@ -1352,7 +1372,7 @@ mod tests {
                 segment_size: 64,
                 ..opts()
             };
-            let (wal, _) = Wal::open(dir, options).unwrap();
+            let (wal, _) = open_opts(dir, options);
             for i in 0..3 {
                 wal.append(&[payload(i)]).unwrap();
             }
@@ -1372,7 +1392,7 @@ mod tests {
         };
         let mut expected = Vec::new();
         {
-            let (wal, _) = Wal::open(dir, options.clone()).unwrap();
+            let (wal, _) = open_opts(dir, options.clone());
             for i in 0..100 {
                 let batch: Vec<Vec<u8>> = (i * 3..i * 3 + 3).map(payload).collect();
                 expected.extend(wal.append(&batch).unwrap().zip(batch));
@@ -1408,7 +1428,7 @@ mod tests {
             let after = list_segments(dir).unwrap();
             assert_eq!(after, before[before.len() - 1..].to_vec());
         }
-        let (wal, replayed) = Wal::open(dir, options).unwrap();
+        let (wal, replayed) = open_opts(dir, options);
         let first_kept = list_segments(dir).unwrap()[0].0;
         let tail: Vec<_> = expected
             .iter()
@@ -1431,13 +1451,13 @@ mod tests {
             ..opts()
         };
         {
-            let (wal, _) = Wal::open(dir, options.clone()).unwrap();
+            let (wal, _) = open_opts(dir, options.clone());
             for i in 0..20 {
                 wal.append(&[payload(i)]).unwrap();
             }
         }
         let segs = list_segments(dir).unwrap();
-        let (wal, _) = Wal::open(dir, options).unwrap();
+        let (wal, _) = open_opts(dir, options);
         assert_eq!(wal.checkpoint(20).unwrap(), segs.len() - 1);
         assert_eq!(list_segments(dir).unwrap(), segs[segs.len() - 1..].to_vec());
     }
@@ -1489,7 +1509,7 @@ mod tests {
             return;
         };
         let run: u64 = std::env::var(CRASH_RUN_ENV).unwrap().parse().unwrap();
-        let (wal, _) = Wal::open(Path::new(&dir), crash_options()).unwrap();
+        let (wal, _) = open_opts(Path::new(&dir), crash_options());
         let wal = Arc::new(wal);
         let started = std::time::Instant::now();
         let handles: Vec<_> = (0..CRASH_THREADS)
@@ -1546,7 +1566,7 @@ mod tests {
         acked: &BTreeMap<u64, (u64, u64, u64)>,
         max_checkpoint: u64,
     ) -> usize {
-        let (wal, replayed) = Wal::open(dir, crash_options()).unwrap();
+        let (wal, replayed) = open_opts(dir, crash_options());
         let first = replayed.first().map_or(wal.next_seq(), |(seq, _)| *seq);
         assert!(
             first <= max_checkpoint + 1,
@@ -1689,13 +1709,13 @@ mod tests {
 
         // Still appendable, and what is appended now survives too.
         let next = {
-            let (wal, _) = Wal::open(&dir, crash_options()).unwrap();
+            let (wal, _) = open_opts(&dir, crash_options());
             let seqs = wal.append(&[crash_payload(runs, 0, 0)]).unwrap();
             acked.insert(seqs.start, (runs, 0, 0));
             seqs.end
         };
         verify_crash_log(&dir, &acked, max_checkpoint);
-        let (wal, _) = Wal::open(&dir, crash_options()).unwrap();
+        let (wal, _) = open_opts(&dir, crash_options());
         assert_eq!(wal.next_seq(), next);
     }
 }
