@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn count(rows: &[Value]) -> i64 {
+/// Rows of `from` (a table, optionally with a WHERE), through the read API.
+async fn count(state: &std::sync::Arc<abmeter_server::AppState>, from: &str) -> i64 {
+    let rows = sql(state, &format!("SELECT count(*) AS n FROM {from}")).await;
     rows[0]["n"].as_i64().unwrap()
 }
 
@@ -53,8 +55,7 @@ async fn a_track_call_is_visible_at_once_and_stored_by_the_flush() {
     assert_eq!(manifest.rows(Table::Activities), 1);
     assert_eq!(manifest.wal_flushed_seq, 1);
     // Flushed and no longer pending: still exactly one row.
-    let rows = sql(&state, "SELECT count(*) AS n FROM activities").await;
-    assert_eq!(count(&rows), 1);
+    assert_eq!(count(&state, "activities").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,8 +95,7 @@ async fn a_gzipped_batch_merges_its_context_and_duplicates_are_dropped() {
     assert_eq!(rows[0]["url"], "https://acme.com/pricing");
     assert_eq!(rows[1]["type"], "track");
     // An unmapped event is kept, but it is not an interaction.
-    let rows = sql(&state, "SELECT count(*) AS n FROM resolved_activities").await;
-    assert_eq!(count(&rows), 1);
+    assert_eq!(count(&state, "resolved_activities").await, 1);
 
     // After a flush and a restart, a re-delivered id is still not stored twice.
     abmeter_server::flush_now(&state);
@@ -105,12 +105,7 @@ async fn a_gzipped_batch_merges_its_context_and_duplicates_are_dropped() {
     let (status, _) = send(&state, post("/v1/page", again.to_string())).await;
     assert_eq!(status, StatusCode::OK);
     abmeter_server::flush_now(&state);
-    let rows = sql(
-        &state,
-        "SELECT count(*) AS n FROM activities WHERE id = 'p-1'",
-    )
-    .await;
-    assert_eq!(count(&rows), 1);
+    assert_eq!(count(&state, "activities WHERE id = 'p-1'").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -190,10 +185,8 @@ async fn identify_and_group_patch_stored_contacts_and_accounts() {
         ]
     );
     // The identify calls are in activities (stitching reads them), not in the metrics' view.
-    let rows = sql(&state, "SELECT count(*) AS n FROM activities").await;
-    assert_eq!(count(&rows), 4);
-    let rows = sql(&state, "SELECT count(*) AS n FROM resolved_activities").await;
-    assert_eq!(count(&rows), 0);
+    assert_eq!(count(&state, "activities").await, 4);
+    assert_eq!(count(&state, "resolved_activities").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,15 +202,13 @@ async fn a_crash_before_the_flush_loses_nothing() {
     drop(state);
     let state = open(dir.path());
     assert_eq!(abmeter_server::pending_events(&state), 5);
-    let rows = sql(&state, "SELECT count(*) AS n FROM activities").await;
-    assert_eq!(count(&rows), 5);
+    assert_eq!(count(&state, "activities").await, 5);
     abmeter_server::flush_now(&state);
     drop(state);
     // Flushed: a restart replays nothing.
     let state = open(dir.path());
     assert_eq!(abmeter_server::pending_events(&state), 0);
-    let rows = sql(&state, "SELECT count(*) AS n FROM activities").await;
-    assert_eq!(count(&rows), 5);
+    assert_eq!(count(&state, "activities").await, 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]
