@@ -8,7 +8,7 @@ use abmeter_store::StoreError;
 use datafusion::execution::context::SessionContext;
 use serde_json::{Map, Value, json};
 
-use crate::scope::{Dim, Filters, facts};
+use crate::scope::{CONTACT_JOIN, Dim, Filters, facts};
 use crate::to_report::query_report;
 
 /// What `abmeter engagement` was asked.
@@ -72,12 +72,17 @@ pub fn sql(p: &Params) -> String {
          meetings_scheduled, meetings_held, meetings_canceled, previous_weighted_minutes,\n  \
          CASE WHEN previous_weighted_minutes > 0 THEN (weighted_minutes - previous_weighted_minutes) \
          / previous_weighted_minutes * 100 END AS change_pct\n\
-         FROM (\n  SELECT {select}\n  FROM {facts} f LEFT JOIN accounts a ON a.id = f.account_id\n  \
+         FROM (\n  SELECT {select}\n  FROM {facts} f LEFT JOIN accounts a ON a.id = f.account_id{contacts}\n  \
          WHERE f.day >= DATE '{prev}' AND f.day < DATE '{end}'{filters}\n  GROUP BY {group}\n) g\n\
          ORDER BY weighted_minutes DESC, {order}",
         outer = outer.join(", "),
         select = select.join(",\n    "),
         facts = facts(needs_raw(p)),
+        contacts = if p.by.contains(&Dim::Contact) {
+            CONTACT_JOIN
+        } else {
+            ""
+        },
         filters = p.filters.sql(),
         group = group.join(", "),
         order = order.join(", "),

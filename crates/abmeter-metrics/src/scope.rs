@@ -28,10 +28,12 @@ pub enum Dim {
     Source,
     Channel,
     Campaign,
+    /// The contact (the account page's contacts by engagement).
+    Contact,
 }
 
 impl Dim {
-    pub const ALL: [Dim; 14] = [
+    pub const ALL: [Dim; 15] = [
         Dim::Account,
         Dim::Region,
         Dim::Industry,
@@ -46,6 +48,7 @@ impl Dim {
         Dim::Source,
         Dim::Channel,
         Dim::Campaign,
+        Dim::Contact,
     ];
 
     /// The name on the command line and in the rows (`--by industry` → field `industry`).
@@ -65,6 +68,7 @@ impl Dim {
             Dim::Source => "source",
             Dim::Channel => "channel",
             Dim::Campaign => "campaign",
+            Dim::Contact => "contact",
         }
     }
 
@@ -85,6 +89,7 @@ impl Dim {
             Dim::Source => "f.source",
             Dim::Channel => "f.channel",
             Dim::Campaign => "f.campaign_id",
+            Dim::Contact => "f.contact_id",
         }
     }
 
@@ -114,6 +119,12 @@ impl Dim {
                 ("account_id", "f.account_id".into()),
                 ("account_name", "max(a.name)".into()),
             ],
+            // Needs `contacts c` joined (see [`CONTACT_JOIN`]).
+            Dim::Contact => vec![
+                ("contact_id", "f.contact_id".into()),
+                ("contact_name", format!("max({})", contact_name("c"))),
+                ("title", "max(c.title)".into()),
+            ],
             d => vec![(d.name(), d.expr().into())],
         }
     }
@@ -126,6 +137,7 @@ impl FromStr for Dim {
         let s = match s.as_str() {
             "account_id" => "account",
             "campaign_id" => "campaign",
+            "contact_id" => "contact",
             other => other,
         };
         Dim::ALL.into_iter().find(|d| d.name() == s).ok_or_else(|| {
@@ -239,6 +251,9 @@ pub fn facts(raw: bool) -> &'static str {
         "engagement_cube"
     }
 }
+
+/// The join [`Dim::Contact`]'s columns read.
+pub const CONTACT_JOIN: &str = " LEFT JOIN contacts c ON c.id = f.contact_id";
 
 /// A contact's display name from `contacts` alias `c`: "First Last", or family name first
 /// without a space when both parts are Chinese or Japanese script (郭杰, not 杰 郭).

@@ -2,6 +2,10 @@
 //! Renderers never compute: they print what the metric returned.
 
 pub mod charts;
+pub mod html;
+pub mod i18n;
+pub mod review;
+pub mod svg;
 pub mod webhook;
 
 use std::io::{self, Write};

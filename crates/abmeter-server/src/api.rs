@@ -22,7 +22,7 @@ pub async fn report(
 ) -> Response {
     let started = Instant::now();
     let s = state.clone();
-    let result: Result<Vec<u8>, ApiError> = async move {
+    let result: Result<abmeter_model::Report, ApiError> = async move {
         check_read_token(&s, &headers)?;
         // Parsed here, not by an extractor, so a bad query string gets our JSON error.
         let Query(params) = Query::<Vec<(String, String)>>::try_from_uri(&uri).map_err(|e| {
@@ -42,7 +42,14 @@ pub async fn report(
     .await;
     state.metrics.api_latency.observe(started.elapsed());
     match result {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(report) => {
+            let mut body = Vec::new();
+            match abmeter_outputs::render_json(&report, &mut body) {
+                Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+                Err(e) => ApiError::internal(format!("cannot render {}: {e}", report.name))
+                    .into_response(),
+            }
+        }
         Err(e) => {
             state.metrics.rejected(e.status.as_u16());
             e.into_response()

@@ -6,6 +6,7 @@
 //! background flush and a graceful shutdown that flushes last.
 
 mod api;
+mod dashboard;
 pub mod error;
 mod flush;
 mod ingest;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use abmeter_model::Config;
+use abmeter_model::{Config, Report};
 use abmeter_sources::ReadOptions;
 use abmeter_sources::segment::CallRows;
 use abmeter_store::pending::PendingRows;
@@ -36,12 +37,13 @@ use pending::{Entry, Pending};
 /// The folder of the write-ahead log inside the workspace.
 pub const WAL_DIR: &str = "wal";
 
-/// Runs the CLI's reports for the read API; the binary provides it, so `GET
-/// /api/v1/<report>` answers exactly what `abmeter <report> --format json` prints.
+/// Runs the CLI's reports for the read API and the dashboard; the binary provides it, so
+/// `GET /api/v1/<report>` answers exactly what `abmeter <report> --format json` prints and a
+/// dashboard page shows exactly those numbers.
 pub trait Reports: Send + Sync + 'static {
-    /// The JSON of `report` with `params` as its command-line options (`period=2026-Q3` is
+    /// `report` with `params` as its command-line options (`period=2026-Q3` is
     /// `--period 2026-Q3`). Errors: an unknown report is 404, bad options 400.
-    fn run(&self, report: &str, params: &[(String, String)]) -> Result<Vec<u8>, ApiError>;
+    fn run(&self, report: &str, params: &[(String, String)]) -> Result<Report, ApiError>;
 
     /// Checks the last complete week for surge and decline alerts and delivers the new ones
     /// to the webhook through the durable outbox (`abmeter alerts --send`); `serve` calls it
@@ -191,13 +193,14 @@ pub fn pending_events(state: &AppState) -> usize {
     state.pending.events()
 }
 
-/// The router: ingestion, read API, health and metrics.
+/// The router: ingestion, read API, dashboard, health and metrics.
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/{path}", post(ingest::handle))
         .route("/api/v1/{report}", get(api::report))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
+        .merge(dashboard::routes())
         .fallback(api::not_found)
         .with_state(state)
 }

@@ -63,6 +63,7 @@ pub struct Metrics {
     pub alert_check_failures: AtomicU64,
     pub ingest_latency: Histogram,
     pub api_latency: Histogram,
+    pub page_latency: Histogram,
 }
 
 /// Gauges read at render time.
@@ -187,6 +188,11 @@ impl Metrics {
             &mut out,
             "abmeter_request_duration_seconds",
             "route=\"api\"",
+        );
+        self.page_latency.render(
+            &mut out,
+            "abmeter_request_duration_seconds",
+            "route=\"dashboard\"",
         );
         out
     }

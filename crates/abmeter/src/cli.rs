@@ -51,7 +51,8 @@ pub enum Command {
         #[arg(long, default_value = "quarter")]
         period: String,
         /// Group by these dimensions: account (default), region, industry, tier, country,
-        /// owner, is_target, department, seniority, persona, type, source, channel, campaign.
+        /// owner, is_target, department, seniority, persona, type, source, channel, campaign,
+        /// contact.
         #[arg(long, value_name = "DIM[,DIM]")]
         by: Option<String>,
         /// Instead: accounts in quintiles of engagement in the period, against the
@@ -73,6 +74,10 @@ pub enum Command {
         to: Option<chrono::NaiveDate>,
         #[arg(long)]
         at: Option<chrono::NaiveDate>,
+        /// Only activities where DIM=VALUE, DIM a contact or activity dimension
+        /// (department=it, seniority=vp, type=webinar_attended, channel=email); repeatable.
+        #[arg(long, value_name = "DIM=VALUE")]
+        segment: Vec<String>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -93,6 +98,9 @@ pub enum Command {
         /// Weeks shown, ending with the week of --at.
         #[arg(long, default_value_t = 12)]
         weeks: u32,
+        /// `account`: one series per account with activity in the weeks (baseline included).
+        #[arg(long, value_name = "account")]
+        by: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -303,6 +311,25 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// The business review of a period against the one before: one self-contained HTML file
+    /// (inline CSS and SVG, prints to PDF), or its JSON.
+    Report {
+        /// A label (2026-Q3, 2026-09, 2026-W39, 2026) or a granularity with --at.
+        #[arg(long, default_value = "quarter")]
+        period: String,
+        /// The date that picks the period (default: today, UTC).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// The file to write (default: abmeter-review-<period>.html; JSON goes to stdout).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// html or json.
+        #[arg(long, default_value = "html")]
+        format: String,
+        /// en or zh-CN.
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Print the SQL that computes a metric (engagement, cube, heatmap, trend, mqa, alerts,
     /// timeline).
     Explain { metric: String },
@@ -415,4 +442,10 @@ pub struct DemoArgs {
     /// activity's account into DIR/truth/); import nothing.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Stop after the headline numbers instead of serving the dashboard.
+    #[arg(long, conflicts_with = "out")]
+    pub no_serve: bool,
+    /// Where the dashboard listens (default: server.bind, 127.0.0.1:8080).
+    #[arg(long, env = "ABMETER_BIND", conflicts_with = "no_serve")]
+    pub bind: Option<String>,
 }

@@ -6,6 +6,7 @@ mod serve;
 
 use std::sync::Arc;
 
+use abmeter_model::Report;
 use abmeter_server::{ApiError, AppState, Reports};
 use abmeter_store::Store;
 use axum::body::Body;
@@ -17,11 +18,11 @@ use tower::ServiceExt;
 pub const WRITE_KEY: &str = "wk_test";
 pub const READ_TOKEN: &str = "rt_test";
 
-/// Answers `sql?q=…` from the store, as rows of JSON objects; any other report is 404.
+/// Answers `sql?q=…` from the store; any other report is 404.
 pub struct SqlReports(pub Store);
 
 impl Reports for SqlReports {
-    fn run(&self, report: &str, params: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+    fn run(&self, report: &str, params: &[(String, String)]) -> Result<Report, ApiError> {
         if report != "sql" {
             return Err(ApiError::not_found(format!("no such report: {report}")));
         }
@@ -33,19 +34,8 @@ impl Reports for SqlReports {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let (_, batches) = rt
-            .block_on(self.0.sql(&q))
-            .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
-        let mut buf = Vec::new();
-        let mut w = arrow::json::ArrayWriter::new(&mut buf);
-        for b in &batches {
-            w.write(b).unwrap();
-        }
-        w.finish().unwrap();
-        if buf.is_empty() {
-            buf = b"[]".to_vec();
-        }
-        Ok(buf)
+        rt.block_on(abmeter_metrics::sql::run(&self.0, &q))
+            .map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))
     }
 }
 
@@ -106,7 +96,7 @@ pub async fn sql(state: &Arc<AppState>, q: &str) -> Vec<Value> {
         .unwrap();
     let (status, body) = send(state, req).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    body.as_array().cloned().unwrap_or_default()
+    body["rows"].as_array().cloned().unwrap_or_default()
 }
 
 fn urlencode(s: &str) -> String {

@@ -14,7 +14,7 @@ use super::*;
 struct CountingAlerts(Arc<AtomicUsize>);
 
 impl Reports for CountingAlerts {
-    fn run(&self, report: &str, _: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+    fn run(&self, report: &str, _: &[(String, String)]) -> Result<abmeter_model::Report, ApiError> {
         Err(ApiError::not_found(report.to_string()))
     }
     fn send_alerts(&self) -> Result<(), String> {

@@ -87,15 +87,74 @@ pub fn run(root: &Path, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     )?;
     abmeter_outputs::render_table(&summary.report(), &mut out)?;
     writeln!(out, "{}", truth_line(&truth))?;
+    let token = demo_config(root)?;
     let store = abmeter_store::Store::open(root)?;
     super::engagement::headline(&store, opts.end, &mut out)?;
     super::pipeline::headline(&store, opts.end, &mut out)?;
     writeln!(out, "\nworkspace: {}", root.display())?;
     writeln!(
         out,
-        "try: abmeter --workspace {0} engagement --by industry, abmeter --workspace {0} heatmap --account ID, abmeter --workspace {0} sql \"SELECT …\"",
+        "try: abmeter --workspace {0} engagement --by industry, abmeter --workspace {0} heatmap --account ID, abmeter --workspace {0} report --period quarter -o review.html",
         root.display()
     )?;
+    if args.no_serve {
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The data ends at opts.end: open the dashboard on that date.
+    let at = if opts.end == chrono::Utc::now().date_naive() {
+        String::new()
+    } else {
+        format!("&at={}", opts.end)
+    };
+    writeln!(
+        out,
+        "\nserving the dashboard (sign in with the read token of {}; Ctrl-C stops it)",
+        root.join("abmeter.toml").display()
+    )?;
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    drop(out);
+    super::serve::run(root, args.bind.clone(), Some(format!("token={token}{at}")))
+}
+
+/// The demo workspace's abmeter.toml: every default, plus an ideal heatmap (so the account
+/// pages show blind spots) and a write key and read token made for this workspace. An
+/// existing file is kept. Returns the first read token.
+fn demo_config(root: &Path) -> anyhow::Result<String> {
+    let path = root.join("abmeter.toml");
+    if !path.exists() {
+        let salt = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let token = format!("demo-read-{:x}", salt ^ u128::from(std::process::id()));
+        let write_key = format!("demo-write-{:x}", salt.rotate_left(17));
+        let text = abmeter_model::Config::template()
+            .replacen(
+                "[ideal_heatmap]\n",
+                "[ideal_heatmap]\n\
+                 marketing = { vp = 30.0, director = 60.0, manager = 60.0 }\n\
+                 it = { director = 30.0, manager = 30.0 }\n\
+                 finance = { vp = 15.0 }\n\
+                 executive = { c_level = 15.0 }\n",
+                1,
+            )
+            .replacen(
+                "write_keys = []",
+                &format!("write_keys = [\"{write_key}\"]"),
+                1,
+            )
+            .replacen(
+                "read_tokens = []",
+                &format!("read_tokens = [\"{token}\"]"),
+                1,
+            );
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let config = abmeter_store::Store::open(root)?.config()?;
+    config.server.read_tokens.first().cloned().ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} has no server.read_tokens: add one to open the dashboard",
+            path.display()
+        )
+    })
 }

@@ -143,6 +143,7 @@ pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
             from,
             to,
             at,
+            segment,
             output,
         } => {
             let to = to.or(at).unwrap_or_else(today);
@@ -150,7 +151,24 @@ pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
             if from > to {
                 return Err(anyhow!("--from {from} is after --to {to}"));
             }
-            let params = timeline::Params { account, from, to };
+            let filters = Filters::new(None, &segment).map_err(|e| anyhow!(e))?;
+            if let Some((d, _)) = filters
+                .segments
+                .iter()
+                .find(|(d, _)| d.is_account_dimension())
+            {
+                return Err(anyhow!(
+                    "--segment: a timeline is one account's; filter by a contact or activity \
+                     dimension (department, seniority, persona, type, source, channel, campaign), \
+                     not `{d}`"
+                ));
+            }
+            let params = timeline::Params {
+                account,
+                from,
+                to,
+                filters,
+            };
             let report = rt.block_on(async {
                 let (_, ctx) = open(&store).await?;
                 timeline::report(&ctx, &params).await
@@ -191,12 +209,23 @@ pub fn run(root: &Path, command: Command) -> anyhow::Result<ExitCode> {
         Command::Trend {
             scope,
             weeks,
+            by,
             output,
         } => {
+            let by_account = match by.as_deref() {
+                None => false,
+                Some("account") => true,
+                Some(other) => {
+                    return Err(anyhow!(
+                        "--by: trend groups by `account` only, not `{other}`"
+                    ));
+                }
+            };
             let params = trend::Params {
                 at: scope.at.unwrap_or_else(today),
                 weeks: weeks.max(1),
                 filters: filters(&scope)?,
+                by_account,
             };
             let report = rt.block_on(async {
                 let (_, ctx) = open(&store).await?;
@@ -280,7 +309,7 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
                 filters: Filters::default(),
             })
         }
-        "trend" => trend::weekly_sql(at - Days::new(7 * 20), at, &Filters::default()),
+        "trend" => trend::weekly_sql(at - Days::new(7 * 20), at, &Filters::default(), false),
         "mqa" => mqa::sql(
             &config,
             &mqa::Params {
@@ -293,6 +322,7 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
             account: "ACCOUNT_ID".into(),
             from: at - Days::new(89),
             to: at,
+            filters: Filters::default(),
         }),
         "cube" => String::new(),
         other => {

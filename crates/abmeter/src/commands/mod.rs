@@ -10,6 +10,7 @@ mod import;
 mod init;
 mod pipeline;
 mod resolve;
+mod review;
 mod serve;
 mod sources;
 mod sql;
@@ -18,6 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
@@ -34,7 +36,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&workspace("abmeter-demo"), &args),
         Command::Resolve { report, format } => resolve::run(&workspace("."), report, format),
         Command::Sql { query, format } => sql::run(&workspace("."), &query, format),
-        Command::Serve { bind } => serve::run(&workspace("."), bind),
+        Command::Serve { bind } => serve::run(&workspace("."), bind, None),
+        Command::Report {
+            period,
+            at,
+            output,
+            format,
+            lang,
+        } => review::run(
+            &workspace("."),
+            &period,
+            at,
+            output.as_ref(),
+            &format,
+            lang.as_deref(),
+        ),
         Command::Attribution {
             model,
             by,
@@ -192,20 +208,25 @@ where
 }
 
 thread_local! {
-    /// Where [`print`] writes instead of stdout while [`capture`] runs (the read API).
-    static CAPTURED: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+    /// Where [`print`] puts reports instead of printing them while [`capture`] runs (the
+    /// read API, the dashboard and `abmeter report` run commands in process).
+    static CAPTURED: std::cell::RefCell<Option<Vec<abmeter_model::Report>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
-/// Prints a report to stdout in `format` (or into the buffer of a [`capture`]).
+/// Prints a report to stdout in `format` (or keeps it for a [`capture`]).
 pub fn print(
     report: &abmeter_model::Report,
     format: abmeter_outputs::Format,
 ) -> anyhow::Result<ExitCode> {
     use std::io::Write;
-    if let Some(mut buf) = CAPTURED.with(|c| c.borrow_mut().take()) {
-        let result = abmeter_outputs::render(report, format, &mut buf);
-        CAPTURED.with(|c| *c.borrow_mut() = Some(buf));
-        result?;
+    let captured = CAPTURED.with(|c| {
+        c.borrow_mut()
+            .as_mut()
+            .map(|reports| reports.push(report.clone()))
+            .is_some()
+    });
+    if captured {
         return Ok(ExitCode::SUCCESS);
     }
     let stdout = std::io::stdout();
@@ -215,10 +236,57 @@ pub fn print(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs a command with what it prints collected instead of written to stdout.
-pub fn capture(cli: Cli) -> (anyhow::Result<ExitCode>, Vec<u8>) {
+/// Runs a command with the report it prints kept instead of written to stdout.
+pub fn capture(cli: Cli) -> anyhow::Result<abmeter_model::Report> {
     CAPTURED.with(|c| *c.borrow_mut() = Some(Vec::new()));
     let result = run(cli);
-    let out = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
-    (result, out)
+    let reports = CAPTURED.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    result?;
+    reports
+        .into_iter()
+        .next_back()
+        .ok_or_else(|| anyhow::anyhow!("the command printed no report"))
 }
+
+/// Runs report command `name` in process, `params` as its options (`period=2026-Q3` is
+/// `--period 2026-Q3`, an empty value a bare flag, `q` the statement of `sql`).
+pub fn run_report(
+    workspace: &std::path::Path,
+    name: &str,
+    params: &[(String, String)],
+) -> anyhow::Result<abmeter_model::Report> {
+    let mut argv: Vec<String> = vec![
+        "abmeter".into(),
+        "--workspace".into(),
+        workspace.to_string_lossy().into_owned(),
+        name.into(),
+    ];
+    for (key, value) in params {
+        match key.as_str() {
+            "format" => continue,
+            "q" if name == "sql" => argv.push(value.clone()),
+            _ => {
+                argv.push(format!("--{}", key.replace('_', "-")));
+                if !value.is_empty() {
+                    argv.push(value.clone());
+                }
+            }
+        }
+    }
+    argv.extend(["--format".into(), "json".into()]);
+    let cli = Cli::try_parse_from(&argv).map_err(|e| {
+        let text = e.render().to_string();
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or("invalid parameters")
+            .to_string();
+        InvalidParameters(first.trim_start_matches("error: ").to_string())
+    })?;
+    capture(cli)
+}
+
+/// Options a report command does not take (the caller's mistake, not the workspace's).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidParameters(pub String);

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use abmeter_model::Report;
 use abmeter_server::{ApiError, Reports};
 use abmeter_store::{Store, StoreError};
 use anyhow::Context;
@@ -36,7 +37,13 @@ pub const API_REPORTS: &[&str] = &[
     "sql",
 ];
 
-pub fn run(root: &Path, bind: Option<String>) -> anyhow::Result<ExitCode> {
+/// Serves the workspace; `dashboard`, when given, is the query string (`token=…`) of the
+/// dashboard link printed on stdout once the port is known (the demo's).
+pub fn run(
+    root: &Path,
+    bind: Option<String>,
+    dashboard: Option<String>,
+) -> anyhow::Result<ExitCode> {
     let store = Store::open(root)?;
     let mut config = store.config()?;
     if let Some(bind) = bind {
@@ -60,6 +67,9 @@ pub fn run(root: &Path, bind: Option<String>) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
         eprintln!("abmeter serving on http://{local} (Ctrl-C to stop)");
+        if let Some(query) = &dashboard {
+            println!("dashboard: http://{local}/?{query}");
+        }
         abmeter_server::serve(state, listener, shutdown_signal()).await?;
         eprintln!("abmeter stopped: pending events flushed");
         anyhow::Ok(())
@@ -94,52 +104,21 @@ struct CliReports {
 }
 
 impl Reports for CliReports {
-    fn run(&self, report: &str, params: &[(String, String)]) -> Result<Vec<u8>, ApiError> {
+    fn run(&self, report: &str, params: &[(String, String)]) -> Result<Report, ApiError> {
         if !API_REPORTS.contains(&report) {
             return Err(ApiError::not_found(format!(
                 "no such report: {report} (one of {})",
                 API_REPORTS.join(", ")
             )));
         }
-        let mut argv: Vec<String> = vec![
-            "abmeter".into(),
-            "--workspace".into(),
-            self.workspace.to_string_lossy().into_owned(),
-            report.into(),
-        ];
-        for (key, value) in params {
-            match key.as_str() {
-                "format" => continue,
-                "send" => {
-                    return Err(ApiError::bad_request(
-                        "invalid_parameter",
-                        "alerts --send delivers webhooks; the read API only reads",
-                    )
-                    .with_field("send"));
-                }
-                "q" if report == "sql" => argv.push(value.clone()),
-                _ => {
-                    argv.push(format!("--{}", key.replace('_', "-")));
-                    if !value.is_empty() {
-                        argv.push(value.clone());
-                    }
-                }
-            }
-        }
-        argv.extend(["--format".into(), "json".into()]);
-        let cli = Cli::try_parse_from(&argv).map_err(|e| {
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid parameters");
-            ApiError::bad_request(
+        if params.iter().any(|(k, _)| k == "send") {
+            return Err(ApiError::bad_request(
                 "invalid_parameter",
-                first.trim_start_matches("error: ").to_string(),
+                "alerts --send delivers webhooks; the read API only reads",
             )
-        })?;
-        let (result, out) = super::capture(cli);
-        match result {
-            Ok(_) => Ok(out),
-            Err(e) => Err(classify(e)),
+            .with_field("send"));
         }
+        super::run_report(&self.workspace, report, params).map_err(classify)
     }
 
     fn send_alerts(&self) -> Result<(), String> {
@@ -156,8 +135,10 @@ impl Reports for CliReports {
             &at,
         ];
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-        let (result, _) = super::capture(cli);
-        result.map(|_| ()).map_err(|e| format!("{e:#}"))
+        // `alerts --send` prints the alerts it judged; they are in the outbox already.
+        super::capture(cli)
+            .map(|_| ())
+            .map_err(|e| format!("{e:#}"))
     }
 }
 
@@ -172,7 +153,9 @@ fn classify(e: anyhow::Error) -> ApiError {
             )
     });
     let message = format!("{e:#}");
-    if ours {
+    if let Some(bad) = e.downcast_ref::<super::InvalidParameters>() {
+        ApiError::bad_request("invalid_parameter", bad.0.clone())
+    } else if ours {
         ApiError::internal(message)
     } else {
         ApiError::bad_request("invalid_request", message)

@@ -1608,6 +1608,7 @@ fn the_cube_agrees_with_raw_events_on_the_demo_data() {
             "40000",
             "--end",
             "2026-09-30",
+            "--no-serve",
         ],
     );
     // The demo ends with the headline (issue 4), which refreshed the stored cube.

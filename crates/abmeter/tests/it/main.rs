@@ -5,6 +5,7 @@ mod attribution;
 mod channels;
 mod clv_cdnow;
 mod customers;
+mod dashboard;
 mod engagement;
 mod engagement_outcomes;
 mod funnel;

@@ -21,14 +21,14 @@ use super::{ok, sql_json};
 const WRITE_KEY: &str = "wk_sdk_test";
 const READ_TOKEN: &str = "rt_sdk_test";
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Server {
     /// Starts `abmeter serve` on a free port and waits until it listens.
-    fn start(ws: &Path) -> Server {
+    pub(crate) fn start(ws: &Path) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_abmeter"))
             .arg("--workspace")
             .arg(ws)
@@ -61,7 +61,7 @@ impl Server {
     }
 
     /// SIGTERM: the server stops accepting, flushes and exits 0.
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -91,7 +91,7 @@ fn workspace(dir: &Path) {
     .unwrap();
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(30)))
