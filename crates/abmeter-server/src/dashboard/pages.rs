@@ -309,7 +309,11 @@ pub async fn accounts(ctx: &Ctx) -> Result<Markup, (Report, String)> {
         let spark = weekly.get(id).map(|v| {
             svg::sparkline(
                 &format!("spark-{id}"),
-                &format!("{} · 12 w", lang.label("weighted_minutes")),
+                &format!(
+                    "{} · 12 × {}",
+                    lang.label("weighted_minutes"),
+                    lang.label("week")
+                ),
                 v,
                 96,
                 22,

@@ -98,6 +98,21 @@ fn shown(v: &Value) -> String {
     abmeter_outputs_display(v)
 }
 
+/// Whether `body` shows the number `v` as a cell or card (`>1,234.50<`). Sums of floats
+/// may differ in their last bits between two runs of a report (DataFusion adds partitions
+/// in any order), so a value within 1e-6 of a rounding boundary may round either way.
+fn shows(body: &str, v: &Value) -> bool {
+    let f = v.as_f64().unwrap();
+    [f, f - 1e-6, f + 1e-6].iter().any(|x| {
+        let x = if v.is_i64() {
+            v.clone()
+        } else {
+            Value::from(*x)
+        };
+        body.contains(&format!(">{}<", shown(&x)))
+    })
+}
+
 fn abmeter_outputs_display(v: &Value) -> String {
     // The same rule as abmeter_outputs::display_cell, restated so the test checks it.
     match v.as_i64() {
@@ -153,8 +168,8 @@ fn every_page_shows_the_numbers_of_the_read_api() {
     );
     let pipeline = api(&server, &token, &format!("pipeline?{Q}"));
     for field in ["pipeline", "revenue"] {
-        let want = shown(&pipeline["rows"][0][field]);
-        assert!(overview.contains(&format!(">{want}</a>")), "{field} {want}");
+        let want = &pipeline["rows"][0][field];
+        assert!(shows(&overview, want), "{field} {want}");
     }
     assert!(overview.contains("<svg"), "the EKG is drawn");
 
@@ -162,10 +177,7 @@ fn every_page_shows_the_numbers_of_the_read_api() {
     let accounts = ok_page(&server, &token, &format!("/accounts?{Q}"));
     let top = &rows[0];
     assert!(accounts.contains(&html_escape(top["account_name"].as_str().unwrap())));
-    assert!(accounts.contains(&format!(
-        "<td class=\"num\" data-field=\"weighted_minutes\">{}</td>",
-        shown(&top["weighted_minutes"])
-    )));
+    assert!(shows(&accounts, &top["weighted_minutes"]));
     let mqa = api(&server, &token, "mqa?at=2026-09-30");
     let mqas = mqa["rows"].as_array().unwrap().len();
     assert_eq!(
@@ -301,11 +313,7 @@ fn every_page_shows_the_numbers_of_the_read_api() {
         let r = api(&server, &token, report);
         let v = &r["rows"][0][field];
         assert!(!v.is_null(), "{report} has {field}");
-        assert!(
-            body.contains(&format!(">{}<", shown(v))),
-            "{path} shows {field} = {}",
-            shown(v)
-        );
+        assert!(shows(&body, v), "{path} shows {field} = {}", shown(v));
     }
     ok_page(&server, &token, &format!("/web?{Q}"));
     // The ROI calculator recomputes on the server: 100 accounts × 0.5 × 0.2 × 0.5 = 5 deals.
@@ -313,13 +321,13 @@ fn every_page_shows_the_numbers_of_the_read_api() {
     let roi = ok_page(&server, &token, &format!("/roi?{inputs}"));
     let what_if = api(&server, &token, &format!("roi?what_if=&{inputs}"));
     assert_eq!(what_if["rows"][0]["deals_won"], 5.0);
-    for field in ["deals_won", "revenue", "roi"] {
+    for (field, label) in [
+        ("deals_won", "Deals won"),
+        ("revenue", "Revenue"),
+        ("roi", "ROI"),
+    ] {
         let card = format!(
-            "<span class=\"label\">{}</span><span class=\"value\">{}</span>",
-            field
-                .replace('_', " ")
-                .replace("revenue", "Revenue")
-                .replace("roi", "ROI"),
+            "<span class=\"label\">{label}</span><span class=\"value\">{}</span>",
             shown(&what_if["rows"][0][field])
         );
         assert!(roi.contains(&card), "{card}");
@@ -487,10 +495,7 @@ fn the_review_file_is_self_contained_and_matches_the_reports() {
     let mqa: Value =
         serde_json::from_str(&ok(&ws, &["mqa", "--at", END, "--format", "json"])).unwrap();
     assert_eq!(kpi("mqas")["value"], mqa["rows"].as_array().unwrap().len());
-    assert!(
-        html.contains(&format!(">{}<", shown(&p["pipeline"]))),
-        "pipeline in the file"
-    );
+    assert!(shows(&html, &p["pipeline"]), "pipeline in the file");
     assert!(html.contains("data-metric=\"nrr\""));
     // In Chinese.
     let zh = dir.path().join("review-zh.html");
@@ -618,4 +623,124 @@ fn the_pages_work_in_headless_chromium() {
         assert!(size > 10_000, "{f}: {size} bytes");
     }
     server.stop();
+}
+
+/// The report options the pages added, by hand on the tiny workspace of `snapshots.rs`:
+/// a1 has a Director's 10-minute download every week from 2026-07-06 to 08-24 (12.5
+/// weighted: director × 1.25), then a VP's webinar, a CTO's meeting and an anonymous page
+/// view in the week of 08-31.
+#[test]
+fn trend_by_account_timeline_filters_and_engagement_by_contact_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = super::snapshots::setup(dir.path());
+    let json = |args: &[&str]| -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        serde_json::from_str(&ok(&ws, &all)).unwrap()
+    };
+    // Two weeks per account. W35 (from 08-24): 12.5, baseline over W27–W34 = 7 × 12.5 / 8
+    // = 10.9375, population SD = sqrt((7 × 1.5625² + 10.9375²) / 8) = 4.1340. W36: the
+    // baseline is 8 × 12.5 / 8 = 12.5 with SD 0.
+    let t = json(&[
+        "trend",
+        "--by",
+        "account",
+        "--weeks",
+        "2",
+        "--at",
+        "2026-09-06",
+    ]);
+    let rows = t["rows"].as_array().unwrap();
+    let a1: Vec<&Value> = rows.iter().filter(|r| r["account_id"] == "a1").collect();
+    assert_eq!(a1.len(), 2);
+    assert_eq!(a1[0]["account_name"], "Acme Robotics");
+    assert_eq!(a1[0]["week"], "2026-W35");
+    super::close(&a1[0]["weighted_minutes"], 12.5, "W35");
+    super::close(&a1[0]["baseline"], 10.9375, "W35 baseline");
+    let sd = ((7.0 * 1.5625f64.powi(2) + 10.9375f64.powi(2)) / 8.0).sqrt();
+    super::close(&a1[0]["baseline_sd"], sd, "W35 sd");
+    super::close(&a1[1]["baseline"], 12.5, "W36 baseline");
+    super::close(&a1[1]["baseline_sd"], 0.0, "W36 sd");
+    // Each account's series is its own trend.
+    let a2: Vec<&Value> = rows.iter().filter(|r| r["account_id"] == "a2").collect();
+    let own = json(&[
+        "trend",
+        "--account",
+        "a2",
+        "--weeks",
+        "2",
+        "--at",
+        "2026-09-06",
+    ]);
+    for (by, alone) in a2.iter().zip(own["rows"].as_array().unwrap()) {
+        assert_eq!(by["weighted_minutes"], alone["weighted_minutes"]);
+        assert_eq!(by["baseline"], alone["baseline"]);
+    }
+    assert_eq!(rows.len(), 4, "two accounts × two weeks");
+
+    // The timeline filtered to marketing: the Director's 8 downloads and the VP's webinar.
+    let tl = |segments: &[&str]| {
+        let mut args = vec!["timeline", "--account", "a1", "--at", "2026-09-06"];
+        for s in segments {
+            args.extend(["--segment", s]);
+        }
+        json(&args)
+    };
+    let all = tl(&[]);
+    assert_eq!(all["rows"].as_array().unwrap().len(), 11);
+    let marketing = tl(&["department=marketing"]);
+    let m = marketing["rows"].as_array().unwrap();
+    assert_eq!(m.len(), 9);
+    assert!(m.iter().all(|r| r["department"] == "marketing"));
+    assert_eq!(marketing["params"]["segment"]["department"], "marketing");
+    // Its per-day series sums the same rows: 8 days of 12.5 and the webinar day.
+    let series = marketing["series"].as_array().unwrap();
+    assert_eq!(series.len(), 9);
+    let wm: f64 = series
+        .iter()
+        .map(|d| d["weighted_minutes"].as_f64().unwrap())
+        .sum();
+    let rows_wm: f64 = m
+        .iter()
+        .map(|r| r["weighted_minutes"].as_f64().unwrap())
+        .sum();
+    super::close(&Value::from(wm), rows_wm, "series = rows");
+    let vp = tl(&["department=marketing", "seniority=vp"]);
+    assert_eq!(vp["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(vp["rows"][0]["type"], "webinar_attended");
+    let out = abmeter(
+        &ws,
+        &[
+            "timeline",
+            "--account",
+            "a1",
+            "--segment",
+            "industry=Software",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`industry`"));
+
+    // Engagement by contact in 2026-Q3: Raj's 8 downloads are 80 minutes, 100 weighted.
+    let by = json(&[
+        "engagement",
+        "--account",
+        "a1",
+        "--by",
+        "contact",
+        "--period",
+        "2026-Q3",
+    ]);
+    let rows = by["rows"].as_array().unwrap();
+    let raj = rows.iter().find(|r| r["contact_id"] == "c2").unwrap();
+    assert_eq!(raj["contact_name"], "Raj Rao");
+    assert_eq!(raj["title"], "Director of Demand Generation");
+    super::close(&raj["minutes"], 80.0, "Raj's minutes");
+    super::close(&raj["weighted_minutes"], 100.0, "Raj's weighted minutes");
+    assert_eq!(raj["activities"], 8);
+    let li = rows.iter().find(|r| r["contact_id"] == "c3").unwrap();
+    assert_eq!(li["contact_name"], "郭杰", "family name first, no space");
+    let anonymous = rows.iter().find(|r| r["contact_id"].is_null()).unwrap();
+    super::close(&anonymous["minutes"], 4.0, "the anonymous page view");
+    assert_eq!(rows.len(), 4, "three contacts and the anonymous visitor");
 }

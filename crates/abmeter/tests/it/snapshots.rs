@@ -49,7 +49,7 @@ fn activities() -> String {
     s
 }
 
-fn setup(dir: &Path) -> std::path::PathBuf {
+pub(super) fn setup(dir: &Path) -> std::path::PathBuf {
     workspace(
         dir,
         CONFIG,
