@@ -52,7 +52,9 @@ table.report { border-collapse:collapse; font-size:.86rem; margin:.3rem 0; }
 table.report th, table.report td { padding:.25rem .55rem; border-bottom:1px solid var(--line); text-align:left;
   vertical-align:top; }
 table.report th { color:var(--muted); font-weight:600; white-space:nowrap; }
-table.report td.num, table.report th.num { text-align:right; font-variant-numeric:tabular-nums; }
+table.report td.num, table.report th.num { text-align:right; font-variant-numeric:tabular-nums;
+  white-space:nowrap; }
+table.report td svg.ch-sparkline { vertical-align:middle; margin-left:.2rem; }
 table.report tr:hover td { background:var(--card); }
 .badge { display:inline-block; font-size:.72rem; padding:0 .4rem; border-radius:9px; margin-right:.2rem;
   background:var(--badge); color:var(--badge-fg); white-space:nowrap; }

@@ -111,7 +111,7 @@ pub fn html(lang: Lang, review: &Report, workspace: &str) -> String {
         }
         @if let Some((attr, _)) = section(review, "attribution") {
             h2 { (lang.t("attribution_by_channel")) }
-            (html::bar_chart(lang, &attr, "review-attribution", lang.t("attribution_by_channel"), "channel", &["linear", "markov", "shapley"], false))
+            (html::bar_chart(lang, &attr, "review-attribution", lang.t("attribution_by_channel"), "channel", &["first_touch", "linear", "w_shaped"], false))
             (html::table(lang, &attr, &TableOptions::default()))
         }
         @if let Some((pipe, json)) = section(review, "pipeline") {

@@ -22,14 +22,14 @@ pub async fn report(
 ) -> Response {
     let started = Instant::now();
     let s = state.clone();
-    let result: Result<abmeter_model::Report, ApiError> = async move {
+    let result: Result<Arc<abmeter_model::Report>, ApiError> = async move {
         check_read_token(&s, &headers)?;
         // Parsed here, not by an extractor, so a bad query string gets our JSON error.
         let Query(params) = Query::<Vec<(String, String)>>::try_from_uri(&uri).map_err(|e| {
             ApiError::bad_request("invalid_parameter", format!("query string: {e}"))
         })?;
         let timeout = s.config.server.request_timeout();
-        let run = tokio::task::spawn_blocking(move || s.reports.run(&report, &params));
+        let run = tokio::task::spawn_blocking(move || s.report(&report, &params));
         match tokio::time::timeout(timeout, run).await {
             Err(_) => Err(ApiError::timeout(
                 "the report took longer than server.request_timeout_secs",
@@ -101,6 +101,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         pending_events: state.pending.events(),
         pending_bytes: state.pending.bytes(),
         flush_lag_secs: state.pending.lag_secs(),
+        report_cache: state.report_cache.counts(),
     });
     (
         StatusCode::OK,

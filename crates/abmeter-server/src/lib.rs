@@ -6,6 +6,7 @@
 //! background flush and a graceful shutdown that flushes last.
 
 mod api;
+mod cache;
 mod dashboard;
 pub mod error;
 mod flush;
@@ -79,12 +80,37 @@ pub struct AppState {
     /// Kept alive while the server runs: sessions of this process see the pending rows.
     _published: Arc<dyn PendingRows>,
     reports: Arc<dyn Reports>,
+    pub(crate) report_cache: cache::ReportCache,
     limiter: Semaphore,
     call_options: CallOptions,
     started: Instant,
 }
 
 impl AppState {
+    /// A report as the read API and the dashboard serve it: run as the CLI runs it, and kept
+    /// while the workspace's data, config and date are unchanged (see `cache`).
+    pub(crate) fn report(
+        &self,
+        name: &str,
+        params: &[(String, String)],
+    ) -> Result<Arc<Report>, ApiError> {
+        let generation = self
+            .store
+            .manifest()
+            .map_err(|e| ApiError::internal(format!("cannot read the manifest: {e}")))?
+            .generation;
+        let version = cache::DataVersion {
+            generation,
+            wal_next_seq: self.wal.next_seq(),
+            config_modified: std::fs::metadata(self.store.root().join("abmeter.toml"))
+                .and_then(|m| m.modified())
+                .ok(),
+            today: chrono::Utc::now().date_naive(),
+        };
+        self.report_cache
+            .get_or_run(version, name, params, || self.reports.run(name, params))
+    }
+
     fn check_write_key(&self, key: &str) -> Result<(), ApiError> {
         if self.config.server.write_keys.is_empty() {
             return Err(ApiError::unauthorized(
@@ -178,6 +204,7 @@ pub fn open(
         pending,
         _published: published,
         reports,
+        report_cache: cache::ReportCache::default(),
         call_options,
         started: Instant::now(),
     }))

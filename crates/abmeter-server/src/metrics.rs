@@ -74,6 +74,8 @@ pub struct Gauges {
     pub pending_events: usize,
     pub pending_bytes: usize,
     pub flush_lag_secs: f64,
+    /// Reports answered from the cache, and run.
+    pub report_cache: (u64, u64),
 }
 
 impl Metrics {
@@ -173,6 +175,15 @@ impl Metrics {
             "# HELP abmeter_flush_lag_seconds Age of the oldest call not yet flushed.\n\
              # TYPE abmeter_flush_lag_seconds gauge\nabmeter_flush_lag_seconds {:.3}",
             g.flush_lag_secs
+        );
+        let _ = writeln!(
+            out,
+            "# HELP abmeter_report_cache_total Reports for pages and the read API, by whether \
+             a kept answer served them.\n\
+             # TYPE abmeter_report_cache_total counter\n\
+             abmeter_report_cache_total{{result=\"hit\"}} {}\n\
+             abmeter_report_cache_total{{result=\"miss\"}} {}",
+            g.report_cache.0, g.report_cache.1
         );
         let _ = writeln!(
             out,

@@ -123,12 +123,12 @@ impl Ctx {
     pub async fn reports(
         &self,
         asked: Vec<(&'static str, Vec<(String, String)>)>,
-    ) -> Vec<Result<Report, ApiError>> {
+    ) -> Vec<Result<Arc<Report>, ApiError>> {
         let handles: Vec<_> = asked
             .into_iter()
             .map(|(name, params)| {
                 let s = self.state.clone();
-                tokio::task::spawn_blocking(move || s.reports.run(name, &params))
+                tokio::task::spawn_blocking(move || s.report(name, &params))
             })
             .collect();
         let mut out = Vec::with_capacity(handles.len());
@@ -447,9 +447,9 @@ async fn download(
     }
     let s = state.clone();
     let name = report.clone();
-    let result = tokio::task::spawn_blocking(move || s.reports.run(&name, &params)).await;
+    let result = tokio::task::spawn_blocking(move || s.report(&name, &params)).await;
     let mut r = match result {
-        Ok(Ok(r)) => r,
+        Ok(Ok(r)) => (*r).clone(),
         Ok(Err(e)) => return e.into_response(),
         Err(e) => return ApiError::internal(format!("report failed: {e}")).into_response(),
     };

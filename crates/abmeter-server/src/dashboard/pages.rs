@@ -14,6 +14,7 @@ use super::{Ctx, controls, frame, with_query};
 use crate::error::ApiError;
 
 type Asked = (&'static str, Vec<(String, String)>);
+type Got = Result<std::sync::Arc<Report>, ApiError>;
 
 fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -39,7 +40,7 @@ fn section(
     title: &str,
     id: &str,
     asked: &Asked,
-    result: &Result<Report, ApiError>,
+    result: &Got,
     body: impl FnOnce(&Report) -> Markup,
 ) -> Markup {
     html! {
@@ -216,10 +217,10 @@ pub async fn accounts(ctx: &Ctx) -> Result<Markup, (Report, String)> {
     ];
     let got = ctx.reports(asked.clone()).await;
     let mut eng = match &got[0] {
-        Ok(r) => r.clone(),
+        Ok(r) => (**r).clone(),
         Err(e) => return Ok(frame(ctx, "accounts", lang.t("accounts"), ctx.failed(e))),
     };
-    let ids_of = |r: &Result<Report, ApiError>, col: &str| -> Vec<(String, String)> {
+    let ids_of = |r: &Got, col: &str| -> Vec<(String, String)> {
         match r {
             Ok(r) => texts(r, "account_id")
                 .into_iter()
@@ -485,7 +486,7 @@ fn scorecard_plain(lang: Lang, r: &Report, metrics: &[&str]) -> Markup {
 fn timeline_section(
     ctx: &Ctx,
     asked: &Asked,
-    result: &Result<Report, ApiError>,
+    result: &Got,
     base: &str,
     segments: &[String],
 ) -> Markup {

@@ -153,7 +153,9 @@ pub fn build(
             "heatmap",
             &[("period", &label), ("segment", "is_target=true")],
         ),
-        ask("attribution", &[("period", &label), ("model", "all")]),
+        // The rule-based models side by side; the data-driven ones (Markov, Shapley) take
+        // seconds on millions of touches and are on the dashboard's attribution page.
+        ask("attribution", &[("period", &label), ("model", "rules")]),
         ask("velocity", &[("period", &label)]),
         ask("nps", &[("period", &label)]),
     ];

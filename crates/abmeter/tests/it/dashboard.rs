@@ -44,6 +44,20 @@ fn demo(dir: &Path) -> (PathBuf, String) {
     (ws, token)
 }
 
+/// `abmeter report --period 2026-Q3 -o FILE`.
+fn write_review(ws: &Path, file: &Path) {
+    ok(
+        ws,
+        &[
+            "report",
+            "--period",
+            "2026-Q3",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+}
+
 fn no_redirects() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -427,6 +441,31 @@ fn every_page_shows_the_numbers_of_the_read_api() {
     assert_eq!(res.status().as_u16(), 401);
     let (_, metrics) = page(&server, &token, "/metrics", None);
     assert!(metrics.contains("route=\"dashboard\""), "{metrics}");
+    assert!(
+        metrics.contains("abmeter_report_cache_total{result=\"hit\"}"),
+        "{metrics}"
+    );
+
+    // Kept reports never outlive their data: an import while the server runs shows at once.
+    let count = |server: &Server| {
+        api(
+            server,
+            &token,
+            "sql?q=SELECT%20count(*)%20AS%20n%20FROM%20activities",
+        )["rows"][0]["n"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = count(&server);
+    assert_eq!(count(&server), before, "asked twice, kept");
+    let extra = dir.path().join("activities-late.csv");
+    std::fs::write(
+        &extra,
+        "id,timestamp,type,account_id\nlate-1,2026-09-29T10:00:00Z,page_view,acc-00001\n",
+    )
+    .unwrap();
+    ok(&ws, &["import", extra.to_str().unwrap()]);
+    assert_eq!(count(&server), before + 1);
     server.stop();
 }
 
@@ -435,16 +474,7 @@ fn the_review_file_is_self_contained_and_matches_the_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, _) = demo(dir.path());
     let file = dir.path().join("review.html");
-    ok(
-        &ws,
-        &[
-            "report",
-            "--period",
-            "2026-Q3",
-            "-o",
-            file.to_str().unwrap(),
-        ],
-    );
+    write_review(&ws, &file);
     let html = std::fs::read_to_string(&file).unwrap();
     // Nothing fetched: no scripts, stylesheets, images, fonts or frames from anywhere.
     for needle in ["<script", "<link", "src=", "url(", "@import", "<iframe"] {
@@ -586,16 +616,7 @@ fn the_pages_work_in_headless_chromium() {
     let dir = tempfile::tempdir().unwrap();
     let (ws, token) = demo(dir.path());
     let review = dir.path().join("review.html");
-    ok(
-        &ws,
-        &[
-            "report",
-            "--period",
-            "2026-Q3",
-            "-o",
-            review.to_str().unwrap(),
-        ],
-    );
+    write_review(&ws, &review);
     let server = Server::start(&ws);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
