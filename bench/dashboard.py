@@ -92,10 +92,11 @@ def main():
             f"{url}/api/v1/engagement?period=quarter", headers={"Authorization": f"Bearer {token}"})).read())
         account = top["rows"][0]["account_id"]
         print(f"account page: {account} ({top['rows'][0]['activities']:,} activities this quarter)")
+        print("other pages: first view, then repeat view")
         for path in ["/", "/mqa", "/channels", "/web", "/funnel", "/pipeline", "/attribution",
                      "/customers", "/roi"]:
-            timed_get(url + path, token)  # warm
-            print(f"  {path:<14} {timed_get(url + path, token):7.1f} ms")
+            first = timed_get(url + path, token)
+            print(f"  {path:<14} {first:7.1f} ms  {timed_get(url + path, token):6.1f} ms")
         def line(name, ms, what):
             print(f"{name:<28} p50 {pct(ms, 50):7.1f} ms  p95 {pct(ms, 95):7.1f} ms  "
                   f"max {max(ms):7.1f} ms  ({len(ms)} {what})")
