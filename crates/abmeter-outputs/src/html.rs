@@ -54,6 +54,8 @@ table.report th, table.report td { padding:.25rem .55rem; border-bottom:1px soli
 table.report th { color:var(--muted); font-weight:600; white-space:nowrap; }
 table.report td.num, table.report th.num { text-align:right; font-variant-numeric:tabular-nums;
   white-space:nowrap; }
+table.report td[data-field=period], table.report td[data-field=week],
+table.report td[data-field=timestamp], table.report td[data-field=month] { white-space:nowrap; }
 table.report td svg.ch-sparkline { vertical-align:middle; margin-left:.2rem; }
 table.report tr:hover td { background:var(--card); }
 .badge { display:inline-block; font-size:.72rem; padding:0 .4rem; border-radius:9px; margin-right:.2rem;

@@ -148,6 +148,9 @@ pub enum Command {
         period: String,
         #[arg(long)]
         at: Option<chrono::NaiveDate>,
+        /// Only this account's opportunities (rule-based models only).
+        #[arg(long)]
+        account: Option<String>,
         /// Also write the data-driven models' path table (path, conv, null, value) to FILE,
         /// in ChannelAttribution's layout.
         #[arg(long, value_name = "FILE")]

@@ -104,6 +104,9 @@ pub struct Params {
     pub model: Selection,
     pub by: By,
     pub credit: Credit,
+    /// Only this account's opportunities (rule-based models: each opportunity's credit is
+    /// its own, so one account's share is exact).
+    pub account: Option<String>,
 }
 
 /// Credit of one key (a channel or campaign) under one model.
@@ -320,7 +323,7 @@ pub async fn report(
     config: &Config,
     p: &Params,
 ) -> Result<Report, StoreError> {
-    let opps = opportunities(ctx, config, &p.period, p.credit).await?;
+    let mut opps = opportunities(ctx, config, &p.period, p.credit).await?;
     let models: Vec<Model> = match p.model {
         Selection::One(m) => vec![m],
         Selection::All => models_for(p.credit),
@@ -329,6 +332,18 @@ pub async fn report(
             .filter(|m| matches!(m, Model::Rule(_)))
             .collect(),
     };
+    if let Some(account) = &p.account {
+        // Markov and Shapley value a channel from every journey, converting or not: one
+        // account's share of them is not a credit of its own.
+        if models.iter().any(|m| !matches!(m, Model::Rule(_))) {
+            return Err(StoreError::Unanswerable(
+                "--account: the data-driven models (markov, shapley) learn from every \
+                 account's journeys; with --account use a rule-based model or --model rules"
+                    .into(),
+            ));
+        }
+        opps.retain(|o| o.account_id == *account);
+    }
     let nc = if models.iter().any(|m| !matches!(m, Model::Rule(_))) {
         non_converting(ctx, config, p, &opps).await?
     } else {
@@ -356,6 +371,9 @@ pub async fn report(
     };
     let mut params = params_json(config, p);
     params.insert("opportunities".into(), json!(opps.len()));
+    if let Some(account) = &p.account {
+        params.insert("account".into(), json!(account));
+    }
     let key = p.by.name();
     let mut r = if let [Some(single)] = results.as_slice() {
         let model = models[0];

@@ -209,7 +209,9 @@ pub async fn accounts(ctx: &Ctx) -> Result<Markup, (Report, String)> {
     let asked: Vec<Asked> = vec![
         ("engagement", eng_params),
         ("mqa", params(&[("at", &at)])),
-        ("alerts", params(&[("at", &at), ("weeks", "4")])),
+        // This week's alerts: the badges say what is happening now (the MQA page lists
+        // the last four weeks).
+        ("alerts", params(&[("at", &at)])),
         (
             "trend",
             params(&[("at", &at), ("by", "account"), ("weeks", "12")]),
@@ -384,13 +386,22 @@ pub async fn account(ctx: &Ctx, id: &str) -> (StatusCode, Markup) {
             ctx.with_period(&[("account", id), ("by", "contact")]),
         ),
         ("mqa", params(&[("account", id), ("at", &at)])),
+        // This week's alerts, as the badges of the accounts list.
+        ("alerts", params(&[("account", id), ("at", &at)])),
         (
-            "alerts",
-            params(&[("account", id), ("at", &at), ("weeks", "4")]),
+            "sql",
+            params(&[(
+                "q",
+                &format!(
+                    "SELECT id, name, type, stage, amount, created_at, close_date, is_won, source \
+                     FROM opportunities WHERE account_id = '{}' ORDER BY created_at DESC, id",
+                    id.replace('\'', "''")
+                ),
+            )]),
         ),
         (
-            "pipeline",
-            ctx.with_period(&[("account", id), ("by", "type")]),
+            "attribution",
+            ctx.with_period(&[("account", id), ("model", "rules")]),
         ),
     ];
     let got = ctx.reports(asked.clone()).await;
@@ -459,8 +470,11 @@ pub async fn account(ctx: &Ctx, id: &str) -> (StatusCode, Markup) {
         (section(ctx, lang.t("contacts_by_engagement"), "contacts", &asked[4], &got[4], |r| {
             table_of(ctx, r, "contacts", Some(&["contact_name", "title", "weighted_minutes", "minutes", "activities", "meetings_held", "change_pct"]), 50)
         }))
-        (section(ctx, lang.t("opportunities"), "opportunities", &asked[7], &got[7], |r| html! {
-            (table_of(ctx, r, "opportunities", Some(&["type", "opportunities", "pipeline", "won", "revenue", "lost", "win_rate", "marketing_sourced_pipeline"]), 0))
+        (section(ctx, lang.t("opportunities"), "opportunities", &asked[7], &got[7], |r| {
+            table_of(ctx, r, "opportunities", None, 100)
+        }))
+        (section(ctx, lang.t("opportunity_attribution"), "attribution", &asked[8], &got[8], |r| {
+            table_of(ctx, r, "account-attribution", None, 50)
         }))
     };
     (StatusCode::OK, frame(ctx, "accounts", &title, body))
@@ -675,8 +689,8 @@ pub async fn channels(ctx: &Ctx) -> Markup {
                 (table_of(ctx, r, "channel-table", Some(&[label.as_str(), "impressions", "clicks", "spend", "ctr", "cpm", "cpc", "cpl", "view_rate", "completion_rate", "accounts_reached", "target_reach_pct", "clicks_change_pct"]), 100))
             }))
             @if let Ok(r) = &got[0] {
-                (part(ctx, &asked[0], r, "email", "Email"))
-                (part(ctx, &asked[0], r, "social", "Social"))
+                (part(ctx, &asked[0], r, "email", &lang.label("email")))
+                (part(ctx, &asked[0], r, "social", &lang.label("social")))
             }
         },
     )

@@ -55,6 +55,7 @@ pub fn attribution(
     credit: &str,
     period_text: &str,
     at: Option<chrono::NaiveDate>,
+    account: Option<&str>,
     journeys: Option<&Path>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
@@ -76,8 +77,12 @@ pub fn attribution(
         model,
         by: by(by_text)?,
         credit,
+        account: account.map(str::to_string),
     };
     let rt = super::runtime()?;
+    if let Some(account) = account {
+        rt.block_on(super::engagement::require_account(&store, account))?;
+    }
     let (r, table) = rt.block_on(async {
         let (config, ctx) = open(&store).await?;
         let table = match journeys {

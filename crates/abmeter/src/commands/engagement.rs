@@ -38,7 +38,7 @@ pub async fn open(store: &Store) -> Result<(Config, SessionContext), StoreError>
 }
 
 /// `--account ID` must name an account: a typo should not read as "no engagement".
-async fn require_account(store: &Store, id: &str) -> anyhow::Result<()> {
+pub(super) async fn require_account(store: &Store, id: &str) -> anyhow::Result<()> {
     let ctx = store.session().await?;
     let sql = format!(
         "SELECT count(*) FROM accounts WHERE id = {}",

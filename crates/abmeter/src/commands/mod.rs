@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             credit,
             period,
             at,
+            account,
             journeys,
             output,
         } => attribution::attribution(
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &credit,
             &period,
             at,
+            account.as_deref(),
             journeys.as_deref(),
             output.format,
         ),

@@ -456,6 +456,46 @@ fn unattributed_opportunities_and_every_model_side_by_side() {
     approx(&row(&v, "channel", "direct")["full_path"], 500.0);
     approx(&row(&v, "channel", "web")["full_path"], 250.0);
     approx(&row(&v, "channel", "paid_social")["full_path"], 250.0);
+
+    // --account (the dashboard's account page): A1's O1 alone, linear 1000 / 3 per touch;
+    // A2's O2 has no touch: all unattributed. The data-driven models learn from every
+    // account's journeys, so they refuse it.
+    let a1 = attribution(&ws, "rules", &["--account", "A1"]);
+    assert_eq!(a1["params"]["account"], "A1");
+    assert_eq!(a1["params"]["opportunities"], 1);
+    approx(&row(&a1, "channel", "web")["linear"], 1000.0 / 3.0);
+    approx(&row(&a1, "channel", "paid_social")["first_touch"], 1000.0);
+    side_by_side(&a1, &PIPELINE_MODELS[..7], 1000.0);
+    assert!(rows(&a1).iter().all(|r| r["channel"] != "unattributed"));
+    let a2 = attribution(&ws, "linear", &["--account", "A2"]);
+    approx(&row(&a2, "channel", "unattributed")["pipeline"], 500.0);
+    assert_eq!(rows(&a2).len(), 1);
+    fails(
+        &ws,
+        &[
+            "attribution",
+            "--model",
+            "markov",
+            "--account",
+            "A1",
+            "--period",
+            "2026-Q3",
+        ],
+        &["data-driven"],
+    );
+    fails(
+        &ws,
+        &[
+            "attribution",
+            "--model",
+            "rules",
+            "--account",
+            "A9",
+            "--period",
+            "2026-Q3",
+        ],
+        &["A9"],
+    );
 }
 
 /// Every row of a `--model all` report has exactly the key and one number per model, and

@@ -390,6 +390,10 @@ fn every_page_shows_the_numbers_of_the_read_api() {
     let (status, body) = page(&server, &token, "/accounts/no-such-account", None);
     assert_eq!(status, 404);
     assert!(alert(&body).contains("no-such-account"));
+    // An id that would break naive SQL quoting is only an unknown account.
+    let (status, body) = page(&server, &token, "/accounts/o%27brien%22%3B--", None);
+    assert_eq!(status, 404, "{body}");
+    assert!(alert(&body).contains("o'brien"), "{}", alert(&body));
     let (status, body) = page(&server, &token, "/download/pipeline?format=xml", None);
     assert_eq!(status, 400);
     assert_eq!(
