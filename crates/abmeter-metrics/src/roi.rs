@@ -64,7 +64,7 @@ pub async fn report(
     config: &Config,
     p: &Params,
 ) -> Result<Report, StoreError> {
-    let opps = opportunities(ctx, config, &p.period, Credit::Revenue).await?;
+    let opps = opportunities(ctx, config, &p.period, Credit::Revenue, None).await?;
     let credited = credit(p.model, &opps, &[], p.by, config)
         .map_err(|e| StoreError::Unanswerable(format!("{}: {e}", p.model.name())))?;
     let costs = query_report(ctx, "cost", Map::new(), &cost_sql(&p.period, p.by)).await?;

@@ -56,14 +56,18 @@ impl By {
 }
 
 /// The opportunities credited in `period`: created in it (pipeline), or won with a close
-/// date in it (revenue); each with its touches.
+/// date in it (revenue); each with its touches. Only `account`'s, when given.
 pub async fn opportunities(
     ctx: &SessionContext,
     config: &Config,
     period: &Period,
     credit: Credit,
+    account: Option<&str>,
 ) -> Result<Vec<Opportunity>, StoreError> {
     let (s, e) = (period.start, period.end);
+    let only = account.map_or(String::new(), |a| {
+        format!(" AND account_id = {}", crate::scope::quote(a))
+    });
     let scope = match credit {
         Credit::Pipeline => format!(
             "created_at >= TIMESTAMP '{s}T00:00:00Z' AND created_at < TIMESTAMP '{e}T00:00:00Z'"
@@ -71,7 +75,7 @@ pub async fn opportunities(
         Credit::Revenue => {
             format!("is_won = true AND close_date >= DATE '{s}' AND close_date < DATE '{e}'")
         }
-    };
+    } + &only;
     // A close date covers its whole day (SPEC §11).
     let conversion = match credit {
         Credit::Pipeline => "o.created_at".to_string(),

@@ -243,7 +243,7 @@ pub async fn journeys_csv(
     config: &Config,
     p: &Params,
 ) -> Result<String, StoreError> {
-    let opps = opportunities(ctx, config, &p.period, p.credit).await?;
+    let opps = opportunities(ctx, config, &p.period, p.credit, None).await?;
     let nc = non_converting(ctx, config, p, &opps).await?;
     let mut out = String::from("path,conv,null,value\n");
     for (path, (conv, null, amount, _)) in path_table(&opps, &nc, p.by) {
@@ -323,7 +323,7 @@ pub async fn report(
     config: &Config,
     p: &Params,
 ) -> Result<Report, StoreError> {
-    let mut opps = opportunities(ctx, config, &p.period, p.credit).await?;
+    let opps = opportunities(ctx, config, &p.period, p.credit, p.account.as_deref()).await?;
     let models: Vec<Model> = match p.model {
         Selection::One(m) => vec![m],
         Selection::All => models_for(p.credit),
@@ -332,7 +332,7 @@ pub async fn report(
             .filter(|m| matches!(m, Model::Rule(_)))
             .collect(),
     };
-    if let Some(account) = &p.account {
+    if p.account.is_some() {
         // Markov and Shapley value a channel from every journey, converting or not: one
         // account's share of them is not a credit of its own.
         if models.iter().any(|m| !matches!(m, Model::Rule(_))) {
@@ -342,7 +342,6 @@ pub async fn report(
                     .into(),
             ));
         }
-        opps.retain(|o| o.account_id == *account);
     }
     let nc = if models.iter().any(|m| !matches!(m, Model::Rule(_))) {
         non_converting(ctx, config, p, &opps).await?
