@@ -456,6 +456,7 @@ pub const LABELS: &[(&str, &str, &str)] = &[
     ("model", "Model", "模型"),
     ("sales_cycle_days", "Sales cycle (days)", "销售周期（天）"),
     ("pipeline_velocity", "Pipeline velocity", "商机速度"),
+    ("id", "ID", "ID"),
     ("customers", "Customers", "客户数"),
     ("frequency", "Repeat purchases", "重复购买次数"),
     ("recency", "Recency (months)", "最近购买（月）"),
