@@ -2096,10 +2096,9 @@ mod tests {
         assert!(svg.contains(r#"aria-labelledby="a-b-title""#));
     }
 
-    /// Writes every chart into /tmp/svg-preview.html for a look in a browser:
-    /// `cargo test -p abmeter-outputs svg_preview -- --ignored`.
+    /// Every chart, long labels and gaps included, on one page that stays well-formed; the
+    /// page is written to `$TMPDIR/svg-preview.html` for a look in a browser.
     #[test]
-    #[ignore]
     fn svg_preview() {
         let weeks: Vec<String> = (1..=52).map(|w| format!("2025-W{w:02}")).collect();
         let trend = line_chart(&LineChart {
@@ -2158,6 +2157,8 @@ mod tests {
              @media (prefers-color-scheme: dark){{body{{color:#ddd;background:#161616}}}}\
              figure{{margin:0 0 1.5em}} .ch-sparkline{{vertical-align:middle}}\n{CHART_CSS}</style>\n{body}"
         );
-        std::fs::write("/tmp/svg-preview.html", page).unwrap();
+        assert_eq!(page.matches("<figure><svg").count(), all_charts().len() + 2);
+        assert!(!page.contains("NaN"));
+        std::fs::write(std::env::temp_dir().join("svg-preview.html"), page).unwrap();
     }
 }
