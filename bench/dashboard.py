@@ -27,6 +27,8 @@ import tempfile
 import time
 import urllib.request
 
+import serving
+
 
 def token_of(ws):
     text = open(os.path.join(ws, "abmeter.toml")).read()
@@ -77,16 +79,8 @@ def main():
     print(f"abmeter report --period quarter: {', '.join(f'{s:.2f}' for s in review)} s "
           f"(median {statistics.median(review):.2f} s), {os.path.getsize(out):,} bytes")
 
-    server = subprocess.Popen([exe, "--workspace", ws, "serve", "--bind", "127.0.0.1:0"],
-                              stderr=subprocess.PIPE, text=True)
+    server, url = serving.start(target, ws)
     try:
-        while True:
-            line = server.stderr.readline()
-            if not line:
-                raise SystemExit("abmeter serve exited before listening")
-            if line.startswith("abmeter serving on "):
-                url = re.search(r"http://\S+", line).group(0)
-                break
         # The busiest account of the quarter: the longest timeline.
         top = json.loads(urllib.request.urlopen(urllib.request.Request(
             f"{url}/api/v1/engagement?period=quarter", headers={"Authorization": f"Bearer {token}"})).read())

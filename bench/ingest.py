@@ -23,6 +23,8 @@ import tempfile
 import time
 import urllib.request
 
+import serving
+
 KEY = "wk_bench"
 
 
@@ -41,16 +43,8 @@ def run(target, mode, extra):
     ws = tempfile.mkdtemp(prefix="abmeter-ingest-")
     with open(os.path.join(ws, "abmeter.toml"), "w") as f:
         f.write(f'[server]\nwrite_keys = ["{KEY}"]\n')
-    server = subprocess.Popen([os.path.join(target, "release/abmeter"), "--workspace", ws,
-                               "serve", "--bind", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True)
+    server, url = serving.start(target, ws)
     try:
-        while True:
-            line = server.stderr.readline()
-            if not line:
-                raise SystemExit("abmeter serve exited before listening")
-            if line.startswith("abmeter serving on "):
-                url = re.search(r"http://\S+", line).group(0)
-                break
         out = subprocess.run([os.path.join(target, "release/examples/load"), mode, url, KEY, *extra],
                              check=True, capture_output=True, text=True)
         r = json.loads(out.stdout)
