@@ -58,6 +58,19 @@ fn write_review(ws: &Path, file: &Path) {
     );
 }
 
+/// GET with the session cookie of a `Set-Cookie` header: status, body.
+fn with_cookie(url: &str, set_cookie: &str) -> (u16, String) {
+    let mut res = agent()
+        .get(url)
+        .header("Cookie", set_cookie.split(';').next().unwrap())
+        .call()
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.body_mut().read_to_string().unwrap(),
+    )
+}
+
 fn no_redirects() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -424,18 +437,9 @@ fn every_page_shows_the_numbers_of_the_read_api() {
     assert_eq!(res.headers()["location"], "/", "never an open redirect");
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
-    let mut res = agent()
-        .get(format!("{}/mqa?{Q}", server.url))
-        .header("Cookie", cookie.split(';').next().unwrap())
-        .call()
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(
-        res.body_mut()
-            .read_to_string()
-            .unwrap()
-            .contains("MQAs and alerts")
-    );
+    let (status, body) = with_cookie(&format!("{}/mqa?{Q}", server.url), &cookie);
+    assert_eq!(status, 200);
+    assert!(body.contains("MQAs and alerts"));
     // The read API still wants its bearer token, not the cookie.
     let res = agent()
         .get(format!("{}/api/v1/mqa", server.url))
@@ -591,18 +595,9 @@ fn demo_ends_serving_the_dashboard_at_the_printed_address() {
     assert_eq!(res.status().as_u16(), 303, "{url}");
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     let base = url.split("/?").next().unwrap();
-    let mut res = agent()
-        .get(format!("{base}/"))
-        .header("Cookie", cookie.split(';').next().unwrap())
-        .call()
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(
-        res.body_mut()
-            .read_to_string()
-            .unwrap()
-            .contains("Engaged accounts")
-    );
+    let (status, body) = with_cookie(&format!("{base}/"), &cookie);
+    assert_eq!(status, 200);
+    assert!(body.contains("Engaged accounts"));
     let _ = child.kill();
     let _ = child.wait();
 }
