@@ -11,6 +11,8 @@ use abmeter_model::domain::registrable_domain;
 use crate::company::{CompanyMatch, CompanyMatcher};
 use crate::free_mail::is_free_mail;
 use crate::ip_ranges::{IpIndex, parse_ip, parse_network};
+use crate::lookup::Lookup;
+pub use crate::lookup::{ActivityKeys, Resolution};
 use crate::titles::TitleClassifier;
 
 /// Identifiers as map keys and values: inline up to 24 bytes (ids, most emails, IPs), so a
@@ -225,30 +227,8 @@ pub struct IdentityMap {
     pub networks: Vec<NetworkEntry>,
     /// Ranges skipped while building, with why (a domain naming no account, …).
     pub warnings: Vec<String>,
-    /// For IPs first seen after the build (events arriving through the server).
-    ip_index: OnceLock<IpIndex<u32>>,
-}
-
-/// What resolution says of one activity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Resolution<'m> {
-    pub contact_id: Option<&'m str>,
-    pub contact: Option<&'m ContactEntry>,
-    pub account_id: Option<&'m str>,
-    /// 1–5 (SPEC §3), None when unmatched.
-    pub rule: Option<u8>,
-    /// Why no account was found (None when one was).
-    pub reason: Option<Reason>,
-}
-
-/// The identifying fields of one activity.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ActivityKeys<'a> {
-    pub account_id: Option<&'a str>,
-    pub contact_id: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub anonymous_id: Option<&'a str>,
-    pub ip: Option<&'a str>,
+    /// The map compiled for resolving activities, made on first use.
+    lookup: OnceLock<Lookup>,
 }
 
 fn boxed(s: &str) -> Key {
@@ -301,6 +281,39 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
         }
     }
 
+    // The rest are three independent parts, built side by side: contacts (their company
+    // names and titles), emails and IP ranges (with the domains), stitched visitors.
+    let (contacts, (emails, networks), (identifications, visitors)) = std::thread::scope(|s| {
+        let contacts = s.spawn(|| contact_entries(&map, inputs, titles));
+        let signals = s.spawn(|| {
+            (
+                email_entries(&map.domains, &email_contacts, inputs),
+                networks_and_ips(&map, inputs),
+            )
+        });
+        let stitched = stitch(inputs, &email_contacts);
+        (
+            contacts.join().expect("contact builder panicked"),
+            signals.join().expect("email and network builder panicked"),
+            stitched,
+        )
+    });
+    map.contacts = contacts;
+    map.emails = emails;
+    (map.networks, map.ips, map.warnings) = networks;
+    map.identifications = identifications;
+    map.visitors = visitors;
+    map
+}
+
+/// Each contact's own account (rules 2, 3, 4), seniority, department and persona. `map` has
+/// the accounts and domains.
+fn contact_entries(
+    map: &IdentityMap,
+    inputs: &Inputs,
+    titles: &TitleClassifier,
+) -> Map<ContactEntry> {
+    let mut contacts = Map::default();
     // Company names of contacts that need rule 4: matched once per distinct name.
     let matcher = CompanyMatcher::new(
         inputs
@@ -324,12 +337,12 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
         .collect();
 
     for c in &inputs.contacts {
-        let verdict = contact_verdict(&map, c, &company_matches);
+        let verdict = contact_verdict(map, c, &company_matches);
         let title = non_empty(&c.title);
         let seniority = titles.seniority(c.seniority.as_deref(), title);
         let department = titles.department(c.department.as_deref(), title);
         let persona = titles.persona(c.persona.as_deref(), department, seniority, title);
-        map.contacts.insert(
+        contacts.insert(
             boxed(&c.id),
             ContactEntry {
                 verdict,
@@ -347,18 +360,28 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
         );
     }
 
-    // Every email seen, with its one contact and its domain's verdict.
+    contacts
+}
+
+/// Every email seen (contacts' and activities'), with its one contact and its domain's
+/// verdict.
+fn email_entries(
+    domains: &Map<DomainOwner>,
+    email_contacts: &Map<Option<Key>>,
+    inputs: &Inputs,
+) -> Map<EmailEntry> {
+    let mut emails: Map<EmailEntry> = Map::default();
     let all_emails = email_contacts
         .keys()
         .map(|k| k.to_string())
         .chain(inputs.activity_emails.iter().map(|e| e.to_lowercase()));
     for e in all_emails {
-        if map.emails.contains_key(e.as_str()) {
+        if emails.contains_key(e.as_str()) {
             continue;
         }
         let contact_id = email_contacts.get(e.as_str()).cloned().flatten();
-        let (domain, verdict) = email_verdict(&map.domains, &e);
-        map.emails.insert(
+        let (domain, verdict) = email_verdict(domains, &e);
+        emails.insert(
             e.into(),
             EmailEntry {
                 contact_id,
@@ -368,17 +391,42 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
         );
     }
 
-    // Stitching: each visitor goes to the contact of its latest identification (event time,
-    // then activity id); identifications naming no known contact are not identifications.
-    map.identifications = latest_identifications(&inputs.identifications);
+    emails
+}
+
+/// Stitching: each visitor goes to the contact of its latest identification (event time,
+/// then activity id); identifications naming no known contact are not identifications.
+fn stitch(
+    inputs: &Inputs,
+    email_contacts: &Map<Option<Key>>,
+) -> (Vec<Identification>, Map<VisitorEntry>) {
+    let known: HashMap<&str, (), ahash::RandomState> = inputs
+        .contacts
+        .iter()
+        .map(|c| (c.id.as_str(), ()))
+        .collect();
+    // The contact named by a contact id (if known), else by an email one contact has.
+    let contact_of = |id: Option<&str>, email: Option<&str>| -> Option<Key> {
+        if let Some(id) = id
+            && known.contains_key(id)
+        {
+            return Some(boxed(id));
+        }
+        let e = email?;
+        email_contacts
+            .get(e)
+            .or_else(|| email_contacts.get(e.to_lowercase().as_str()))?
+            .clone()
+    };
+    let identifications = latest_identifications(&inputs.identifications);
+    let mut visitors: Map<VisitorEntry> = Map::default();
     let mut latest: Map<(i64, &str, Key)> = Map::default();
     let mut seen: HashMap<(&str, Key), (), ahash::RandomState> = HashMap::default();
     let mut seen_count: Map<u32> = Map::default();
-    for i in &map.identifications {
-        let Some(contact) = map.contact_of(i.contact_id.as_deref(), i.email.as_deref()) else {
+    for i in &identifications {
+        let Some(contact) = contact_of(i.contact_id.as_deref(), i.email.as_deref()) else {
             continue;
         };
-        let contact: Key = boxed(contact);
         if seen
             .insert((i.anonymous_id.as_str(), contact.clone()), ())
             .is_none()
@@ -396,7 +444,7 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
     }
     for (anon, (ts, _, contact)) in latest {
         let contacts_seen = seen_count.get(&anon).copied().unwrap_or(1);
-        map.visitors.insert(
+        visitors.insert(
             anon,
             VisitorEntry {
                 contact_id: contact,
@@ -406,12 +454,20 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
         );
     }
 
-    // IP ranges: each indexed network with its verdict; distinct activity IPs looked up.
+    (identifications, visitors)
+}
+
+/// Each indexed IP range with its verdict, and every distinct activity IP with the range
+/// holding it; `map` has the accounts and domains. Ranges skipped come back as warnings.
+fn networks_and_ips(
+    map: &IdentityMap,
+    inputs: &Inputs,
+) -> (Vec<NetworkEntry>, Map<Option<u32>>, Vec<String>) {
+    let (mut networks, mut ips, mut warnings) = (Vec::new(), Map::default(), Vec::new());
     let mut entries = Vec::new();
     for r in &inputs.ip_ranges {
         let Some((start, end)) = parse_network(&r.network) else {
-            map.warnings
-                .push(format!("ip range {}: not a network, skipped", r.network));
+            warnings.push(format!("ip range {}: not a network, skipped", r.network));
             continue;
         };
         let kind = r
@@ -421,10 +477,10 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
             .filter(|k| !k.is_empty())
             .unwrap_or("business")
             .to_ascii_lowercase();
-        let verdict = match network_verdict(&map, r, &kind) {
+        let verdict = match network_verdict(map, r, &kind) {
             Some(v) => v,
             None => {
-                map.warnings.push(format!(
+                warnings.push(format!(
                     "ip range {}: domain {} names no single account, skipped",
                     r.network,
                     r.domain.as_deref().unwrap_or("")
@@ -432,12 +488,12 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
                 continue;
             }
         };
-        let idx = map.networks.len() as u32;
+        let idx = networks.len() as u32;
         let tie = verdict
             .account()
             .map_or(String::new(), |(a, _)| a.to_string());
         entries.push((start, end, tie, idx));
-        map.networks.push(NetworkEntry {
+        networks.push(NetworkEntry {
             network: boxed(&r.network),
             kind: kind.into(),
             verdict,
@@ -445,14 +501,13 @@ pub fn build(inputs: &Inputs, titles: &TitleClassifier) -> IdentityMap {
     }
     let index = IpIndex::new(entries);
     for ip in &inputs.activity_ips {
-        if map.ips.contains_key(ip.as_str()) {
+        if ips.contains_key(ip.as_str()) {
             continue;
         }
         let hit = parse_ip(ip).and_then(|n| index.lookup(n).copied());
-        map.ips.insert(boxed(ip), hit);
+        ips.insert(boxed(ip), hit);
     }
-    let _ = map.ip_index.set(index);
-    map
+    (networks, ips, warnings)
 }
 
 /// One identification per (anonymous id, contact id, email): the latest by time, then
@@ -583,163 +638,13 @@ impl IdentityMap {
         )
     }
 
-    /// The contact named by a contact id (if known), else by an email one contact has.
-    pub fn contact_of<'a>(
-        &'a self,
-        contact_id: Option<&str>,
-        email: Option<&str>,
-    ) -> Option<&'a str> {
-        if let Some(id) = contact_id
-            && let Some((k, _)) = self.contacts.get_key_value(id)
-        {
-            return Some(k);
-        }
-        let email = email?;
-        let entry = match self.emails.get(email) {
-            Some(e) => e,
-            None => self.emails.get(email.to_lowercase().as_str())?,
-        };
-        entry.contact_id.as_deref()
-    }
-
-    fn ip_network(&self, ip: &str) -> Option<&NetworkEntry> {
-        let idx = match self.ips.get(ip) {
-            Some(hit) => *hit,
-            None => {
-                let index = self.ip_index.get_or_init(|| self.rebuild_index());
-                parse_ip(ip).and_then(|n| index.lookup(n).copied())
-            }
-        };
-        idx.map(|i| &self.networks[i as usize])
-    }
-
-    fn rebuild_index(&self) -> IpIndex<u32> {
-        let entries = self
-            .networks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| {
-                let (s, e) = parse_network(&n.network)?;
-                let tie = n
-                    .verdict
-                    .account()
-                    .map_or(String::new(), |(a, _)| a.to_string());
-                Some((s, e, tie, i as u32))
-            })
-            .collect();
-        IpIndex::new(entries)
+    /// The map compiled for resolving activities (built on first use).
+    pub fn lookup(&self) -> &Lookup {
+        self.lookup.get_or_init(|| Lookup::from_map(self))
     }
 
     /// Resolves one activity (SPEC §3, first matching rule wins).
-    pub fn resolve<'m>(&'m self, keys: ActivityKeys<'_>) -> Resolution<'m> {
-        let email = keys.email.filter(|e| !e.is_empty());
-        // Looked up only when a rule gets that far: most activities are settled by their
-        // contact id or account id first (this runs for every row of every query).
-        let email_cell = std::cell::OnceCell::new();
-        let email_entry = || {
-            *email_cell.get_or_init(|| {
-                // Emails are stored in lower case; an event newer than the build may not be.
-                email.and_then(|e| {
-                    self.emails
-                        .get(e)
-                        .or_else(|| self.emails.get(e.to_lowercase().as_str()))
-                })
-            })
-        };
-        // The contact: own contact id, else own email, else the stitched visitor (one hash
-        // lookup per step: this runs for every row of every query).
-        let contact = match keys
-            .contact_id
-            .and_then(|id| self.contacts.get_key_value(id))
-        {
-            Some(hit) => Some(hit),
-            None => email_entry()
-                .and_then(|e| e.contact_id.as_deref())
-                .or_else(|| {
-                    keys.anonymous_id
-                        .and_then(|a| self.visitors.get(a))
-                        .map(|v| &*v.contact_id)
-                })
-                .and_then(|c| self.contacts.get_key_value(c)),
-        };
-        let (contact_id, contact) = match contact {
-            Some((k, v)) => (Some(&**k), Some(v)),
-            None => (None, None),
-        };
-        let found = |account_id: &'m str, rule| Resolution {
-            contact_id,
-            contact,
-            account_id: Some(account_id),
-            rule: Some(rule),
-            reason: None,
-        };
-        if let Some(a) = keys.account_id
-            && let Some((k, _)) = self.accounts.get_key_value(a)
-        {
-            return found(k, 1);
-        }
-        let contact_verdict = contact.map(|c| &c.verdict);
-        if let Some(Verdict::Account {
-            account_id,
-            rule: 2,
-        }) = contact_verdict
-        {
-            return found(account_id, 2);
-        }
-        let mut reason = None;
-        if let Some(e) = email {
-            match email_entry() {
-                Some(EmailEntry {
-                    verdict: Verdict::Account { account_id, .. },
-                    ..
-                }) => return found(account_id, 3),
-                Some(EmailEntry {
-                    verdict: Verdict::Unmatched(r),
-                    ..
-                }) => reason = Some(*r),
-                None => match email_verdict(&self.domains, &e.to_lowercase()).1 {
-                    // Not in the map (an event newer than the build): look the domain up.
-                    Verdict::Account { account_id, .. } => {
-                        let (k, _) = self
-                            .accounts
-                            .get_key_value(&*account_id)
-                            .expect("domains name known accounts");
-                        return found(k, 3);
-                    }
-                    Verdict::Unmatched(r) => reason = Some(r),
-                },
-            }
-        }
-        match contact_verdict {
-            Some(Verdict::Account { account_id, rule }) => return found(account_id, *rule),
-            Some(Verdict::Unmatched(r)) if *r != Reason::NoIdentifiers => {
-                reason.get_or_insert(*r);
-            }
-            _ => {}
-        }
-        if let Some(ip) = keys.ip.filter(|s| !s.is_empty()) {
-            match self.ip_network(ip) {
-                Some(NetworkEntry {
-                    verdict: Verdict::Account { account_id, .. },
-                    ..
-                }) => return found(account_id, 5),
-                Some(NetworkEntry {
-                    verdict: Verdict::Unmatched(r),
-                    ..
-                }) => {
-                    reason.get_or_insert(*r);
-                }
-                None => {
-                    reason.get_or_insert(Reason::NoIpRange);
-                }
-            }
-        }
-        Resolution {
-            contact_id,
-            contact,
-            account_id: None,
-            rule: None,
-            reason: Some(reason.unwrap_or(Reason::NoIdentifiers)),
-        }
+    pub fn resolve(&self, keys: ActivityKeys<'_>) -> Resolution<'_> {
+        self.lookup().resolve(keys)
     }
 }

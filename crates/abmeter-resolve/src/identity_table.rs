@@ -67,11 +67,25 @@ struct Row<'a> {
     contacts_seen: Option<u32>,
 }
 
-fn col(name: &str) -> usize {
-    TEXT_COLUMNS
-        .iter()
-        .position(|c| *c == name)
-        .expect("known column")
+/// Positions of the text columns in [`TEXT_COLUMNS`] (every row of a 500,000-key map sets
+/// several: looking names up there at run time was most of the time to write a map).
+mod col {
+    pub const KIND: usize = 0;
+    pub const KEY: usize = 1;
+    pub const CONTACT_ID: usize = 2;
+    pub const ACCOUNT_ID: usize = 3;
+    pub const REASON: usize = 4;
+    pub const SENIORITY: usize = 5;
+    pub const DEPARTMENT: usize = 6;
+    pub const PERSONA: usize = 7;
+    pub const EMAIL: usize = 8;
+    pub const COMPANY: usize = 9;
+    pub const DOMAIN: usize = 10;
+    pub const NETWORK: usize = 11;
+    pub const NETWORK_TYPE: usize = 12;
+    pub const TIER: usize = 13;
+    pub const ACTIVITY_ID: usize = 14;
+    pub const COMPANY_REASON: usize = 15;
 }
 
 impl<'a> Row<'a> {
@@ -81,17 +95,17 @@ impl<'a> Row<'a> {
         r.text[1] = Some(key);
         r
     }
-    fn set(mut self, name: &str, value: Option<&'a str>) -> Self {
-        self.text[col(name)] = value;
+    fn set(mut self, column: usize, value: Option<&'a str>) -> Self {
+        self.text[column] = value;
         self
     }
     fn verdict(mut self, v: &'a Verdict) -> Self {
         match v {
             Verdict::Account { account_id, rule } => {
-                self.text[col("account_id")] = Some(account_id);
+                self.text[col::ACCOUNT_ID] = Some(account_id);
                 self.match_rule = Some(*rule);
             }
-            Verdict::Unmatched(r) => self.text[col("reason")] = Some(r.as_str()),
+            Verdict::Unmatched(r) => self.text[col::REASON] = Some(r.as_str()),
         }
         self
     }
@@ -125,88 +139,88 @@ impl IdentityMap {
             contacts_seen: UInt32Builder::new(),
         };
         let mut accounts: Vec<_> = self.accounts.iter().collect();
-        accounts.sort();
+        accounts.sort_unstable();
         for (id, tier) in accounts {
             b.push(
                 Row::new("account", id)
-                    .set("account_id", Some(id))
-                    .set("tier", tier.as_deref()),
+                    .set(col::ACCOUNT_ID, Some(id))
+                    .set(col::TIER, tier.as_deref()),
             );
         }
         let mut domains: Vec<_> = self.domains.iter().collect();
-        domains.sort_by(|a, b| a.0.cmp(b.0));
+        domains.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (d, owner) in domains {
             match owner {
-                DomainOwner::One(a) => b.push(Row::new("domain", d).set("account_id", Some(a))),
+                DomainOwner::One(a) => b.push(Row::new("domain", d).set(col::ACCOUNT_ID, Some(a))),
                 DomainOwner::Several(list) => {
                     for a in list {
                         b.push(
                             Row::new("domain", d)
-                                .set("account_id", Some(a))
-                                .set("reason", Some(Reason::AmbiguousDomain.as_str())),
+                                .set(col::ACCOUNT_ID, Some(a))
+                                .set(col::REASON, Some(Reason::AmbiguousDomain.as_str())),
                         );
                     }
                 }
             }
         }
         let mut contacts: Vec<_> = self.contacts.iter().collect();
-        contacts.sort_by(|a, b| a.0.cmp(b.0));
+        contacts.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (id, c) in contacts {
             b.push(
                 Row::new("contact", id)
-                    .set("contact_id", Some(id))
+                    .set(col::CONTACT_ID, Some(id))
                     .verdict(&c.verdict)
-                    .set("seniority", Some(c.seniority))
-                    .set("department", Some(c.department))
-                    .set("persona", c.persona.as_deref())
-                    .set("email", c.email.as_deref())
-                    .set("company", c.company.as_deref())
-                    .set("company_reason", c.company_reason.map(Reason::as_str)),
+                    .set(col::SENIORITY, Some(c.seniority))
+                    .set(col::DEPARTMENT, Some(c.department))
+                    .set(col::PERSONA, c.persona.as_deref())
+                    .set(col::EMAIL, c.email.as_deref())
+                    .set(col::COMPANY, c.company.as_deref())
+                    .set(col::COMPANY_REASON, c.company_reason.map(Reason::as_str)),
             );
         }
         let mut emails: Vec<_> = self.emails.iter().collect();
-        emails.sort_by(|a, b| a.0.cmp(b.0));
+        emails.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (e, entry) in emails {
             b.push(
                 Row::new("email", e)
-                    .set("contact_id", entry.contact_id.as_deref())
-                    .set("domain", entry.domain.as_deref())
+                    .set(col::CONTACT_ID, entry.contact_id.as_deref())
+                    .set(col::DOMAIN, entry.domain.as_deref())
                     .verdict(&entry.verdict),
             );
         }
         let mut visitors: Vec<_> = self.visitors.iter().collect();
-        visitors.sort_by(|a, b| a.0.cmp(b.0));
+        visitors.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (anon, v) in visitors {
-            let mut row = Row::new("visitor", anon).set("contact_id", Some(&v.contact_id));
+            let mut row = Row::new("visitor", anon).set(col::CONTACT_ID, Some(&v.contact_id));
             row.identified_at = Some(v.identified_at);
             row.contacts_seen = Some(v.contacts_seen);
             b.push(row);
         }
         for i in &self.identifications {
             let mut row = Row::new("identification", &i.anonymous_id)
-                .set("contact_id", i.contact_id.as_deref())
-                .set("email", i.email.as_deref())
-                .set("activity_id", Some(&i.activity_id));
+                .set(col::CONTACT_ID, i.contact_id.as_deref())
+                .set(col::EMAIL, i.email.as_deref())
+                .set(col::ACTIVITY_ID, Some(&i.activity_id));
             row.identified_at = Some(i.timestamp);
             b.push(row);
         }
         for n in &self.networks {
             b.push(
                 Row::new("network", &n.network)
-                    .set("network", Some(&n.network))
-                    .set("network_type", Some(&n.kind))
+                    .set(col::NETWORK, Some(&n.network))
+                    .set(col::NETWORK_TYPE, Some(&n.kind))
                     .verdict(&n.verdict),
             );
         }
         let mut ips: Vec<_> = self.ips.iter().collect();
-        ips.sort_by(|a, b| a.0.cmp(b.0));
+        ips.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let no_range = Verdict::Unmatched(Reason::NoIpRange);
         for (ip, hit) in ips {
             let n = hit.map(|i| &self.networks[i as usize]);
             b.push(
                 Row::new("ip", ip)
-                    .set("network", n.map(|n| &*n.network))
-                    .set("network_type", n.map(|n| &*n.kind))
+                    .set(col::NETWORK, n.map(|n| &*n.network))
+                    .set(col::NETWORK_TYPE, n.map(|n| &*n.kind))
                     .verdict(n.map_or(&no_range, |n| &n.verdict)),
             );
         }
@@ -226,22 +240,13 @@ impl IdentityMap {
 
     /// Reads the map back from batches of [`schema`] (as stored). Rows of unknown kinds are
     /// ignored, so a newer writer's additions do not break an older reader.
+    /// Contacts and emails (the larger half) are read on one thread, every other kind on
+    /// another. (Queries over `resolved_activities` read the table compiled instead:
+    /// [`crate::lookup::Lookup::from_stored`].)
     pub fn from_record_batches(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
-        Self::read_in_parallel(batches, true)
-    }
-
-    /// Reads only what resolving activities needs: no identifications, no contact emails or
-    /// company texts (those serve rebuilds and the report, which reads the table itself).
-    /// Every query that touches `resolved_activities` pays this load.
-    pub fn for_resolution(batches: &[RecordBatch]) -> Result<IdentityMap, String> {
-        Self::read_in_parallel(batches, false)
-    }
-
-    /// Contacts and emails (the larger half) on one thread, every other kind on another.
-    fn read_in_parallel(batches: &[RecordBatch], whole: bool) -> Result<IdentityMap, String> {
         let (people, rest) = std::thread::scope(|s| {
-            let people = s.spawn(|| Self::read(batches, whole, true));
-            let rest = Self::read(batches, whole, false);
+            let people = s.spawn(|| Self::read(batches, true));
+            let rest = Self::read(batches, false);
             (people.join().expect("identity map reader panicked"), rest)
         });
         let (people, mut map) = (people?, rest?);
@@ -251,7 +256,7 @@ impl IdentityMap {
     }
 
     /// Reads the rows of contacts and emails (`people`), or of every other kind.
-    fn read(batches: &[RecordBatch], whole: bool, people: bool) -> Result<IdentityMap, String> {
+    fn read(batches: &[RecordBatch], people: bool) -> Result<IdentityMap, String> {
         let mut map = IdentityMap::default();
         let mut networks_by_name: HashMap<String, u32> = Default::default();
         let mut ip_rows: Vec<(Key, Option<String>)> = Vec::new();
@@ -281,38 +286,38 @@ impl IdentityMap {
                 .iter()
                 .map(|n| string_column(batch, n))
                 .collect::<Result<_, _>>()?;
-            let get = |c: &str, i: usize| {
-                let a = text[col(c)];
+            let get = |c: usize, i: usize| {
+                let a = text[c];
                 (!a.is_null(i)).then(|| a.value(i))
             };
             let rule = typed::<UInt8Array>(batch, "match_rule")?;
             let at = typed::<TimestampMicrosecondArray>(batch, "identified_at")?;
             let seen = typed::<UInt32Array>(batch, "contacts_seen")?;
             for i in 0..batch.num_rows() {
-                let kind = get("kind", i).unwrap_or("");
+                let kind = get(col::KIND, i).unwrap_or("");
                 if matches!(kind, "contact" | "email") != people {
                     continue;
                 }
-                let key: Key = get("key", i).unwrap_or_default().into();
-                let verdict = || match (get("account_id", i), rule.is_null(i)) {
+                let key: Key = get(col::KEY, i).unwrap_or_default().into();
+                let verdict = || match (get(col::ACCOUNT_ID, i), rule.is_null(i)) {
                     (Some(a), false) => Verdict::Account {
                         account_id: a.into(),
                         rule: rule.value(i),
                     },
                     _ => Verdict::Unmatched(
-                        get("reason", i)
+                        get(col::REASON, i)
                             .and_then(Reason::parse)
                             .unwrap_or(Reason::NoIdentifiers),
                     ),
                 };
-                let boxed = |c: &str| get(c, i).map(Key::from);
+                let boxed = |c: usize| get(c, i).map(Key::from);
                 match kind {
                     "account" => {
-                        map.accounts.insert(key, boxed("tier"));
+                        map.accounts.insert(key, boxed(col::TIER));
                     }
                     "domain" => {
-                        let a = boxed("account_id").unwrap_or_default();
-                        if get("reason", i).is_some() {
+                        let a = boxed(col::ACCOUNT_ID).unwrap_or_default();
+                        if get(col::REASON, i).is_some() {
                             several.entry(key).or_default().push(a);
                         } else {
                             map.domains.insert(key, DomainOwner::One(a));
@@ -323,12 +328,12 @@ impl IdentityMap {
                             key,
                             ContactEntry {
                                 verdict: verdict(),
-                                seniority: known(&SENIORITIES, get("seniority", i)),
-                                department: known(&DEPARTMENTS, get("department", i)),
-                                persona: boxed("persona"),
-                                email: if whole { boxed("email") } else { None },
-                                company: if whole { boxed("company") } else { None },
-                                company_reason: get("company_reason", i).and_then(Reason::parse),
+                                seniority: known(&SENIORITIES, get(col::SENIORITY, i)),
+                                department: known(&DEPARTMENTS, get(col::DEPARTMENT, i)),
+                                persona: boxed(col::PERSONA),
+                                email: boxed(col::EMAIL),
+                                company: boxed(col::COMPANY),
+                                company_reason: get(col::COMPANY_REASON, i).and_then(Reason::parse),
                             },
                         );
                     }
@@ -336,8 +341,8 @@ impl IdentityMap {
                         map.emails.insert(
                             key,
                             EmailEntry {
-                                contact_id: boxed("contact_id"),
-                                domain: boxed("domain"),
+                                contact_id: boxed(col::CONTACT_ID),
+                                domain: boxed(col::DOMAIN),
                                 verdict: verdict(),
                             },
                         );
@@ -346,7 +351,7 @@ impl IdentityMap {
                         map.visitors.insert(
                             key,
                             VisitorEntry {
-                                contact_id: boxed("contact_id").unwrap_or_default(),
+                                contact_id: boxed(col::CONTACT_ID).unwrap_or_default(),
                                 identified_at: if at.is_null(i) { 0 } else { at.value(i) },
                                 contacts_seen: if seen.is_null(i) { 1 } else { seen.value(i) },
                             },
@@ -356,20 +361,19 @@ impl IdentityMap {
                         networks_by_name.insert(key.to_string(), map.networks.len() as u32);
                         map.networks.push(NetworkEntry {
                             network: key,
-                            kind: boxed("network_type").unwrap_or_else(|| "business".into()),
+                            kind: boxed(col::NETWORK_TYPE).unwrap_or_else(|| "business".into()),
                             verdict: verdict(),
                         });
                     }
                     "warning" => map.warnings.push(key.to_string()),
-                    "identification" if !whole => {}
                     "identification" => map.identifications.push(Identification {
                         anonymous_id: key.to_string(),
-                        contact_id: get("contact_id", i).map(str::to_string),
-                        email: get("email", i).map(str::to_string),
+                        contact_id: get(col::CONTACT_ID, i).map(str::to_string),
+                        email: get(col::EMAIL, i).map(str::to_string),
                         timestamp: if at.is_null(i) { 0 } else { at.value(i) },
-                        activity_id: get("activity_id", i).unwrap_or_default().to_string(),
+                        activity_id: get(col::ACTIVITY_ID, i).unwrap_or_default().to_string(),
                     }),
-                    "ip" => ip_rows.push((key, get("network", i).map(str::to_string))),
+                    "ip" => ip_rows.push((key, get(col::NETWORK, i).map(str::to_string))),
                     _ => {}
                 }
             }
@@ -402,4 +406,33 @@ fn typed<'b, T: 'static>(batch: &'b RecordBatch, name: &str) -> Result<&'b T, St
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .ok_or_else(|| format!("identity map: column {name} is missing or of the wrong type"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn column_positions_name_the_columns() {
+        use super::{TEXT_COLUMNS, col};
+        let named = [
+            (col::KIND, "kind"),
+            (col::KEY, "key"),
+            (col::CONTACT_ID, "contact_id"),
+            (col::ACCOUNT_ID, "account_id"),
+            (col::REASON, "reason"),
+            (col::SENIORITY, "seniority"),
+            (col::DEPARTMENT, "department"),
+            (col::PERSONA, "persona"),
+            (col::EMAIL, "email"),
+            (col::COMPANY, "company"),
+            (col::DOMAIN, "domain"),
+            (col::NETWORK, "network"),
+            (col::NETWORK_TYPE, "network_type"),
+            (col::TIER, "tier"),
+            (col::ACTIVITY_ID, "activity_id"),
+            (col::COMPANY_REASON, "company_reason"),
+        ];
+        for (i, name) in named {
+            assert_eq!(TEXT_COLUMNS[i], name);
+        }
+    }
 }

@@ -8,5 +8,6 @@ pub mod free_mail;
 pub mod identity;
 pub mod identity_table;
 pub mod ip_ranges;
+pub mod lookup;
 pub mod resolved;
 pub mod titles;

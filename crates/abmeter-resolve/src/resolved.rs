@@ -10,13 +10,13 @@ use abmeter_model::Config;
 use abmeter_model::config::{ActivityType, SENIORITIES};
 use arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Float64Builder, Int32Builder, StringBuilder,
-    StructArray,
 };
 use arrow::datatypes::{DataType, Field, Fields};
 
-use crate::identity::{ActivityKeys, IdentityMap};
+use crate::lookup::{KeyColumns, Lookup, NONE, Resolved};
 
-/// The identifying and scoring columns of `activities`, in the order the resolver takes them.
+/// The identifying and scoring columns of `activities`, in the order the resolver takes them:
+/// the first [`KEY_COLUMNS`] identify, the last two score.
 pub const INPUT_COLUMNS: [&str; 7] = [
     "account_id",
     "contact_id",
@@ -26,6 +26,9 @@ pub const INPUT_COLUMNS: [&str; 7] = [
     "type",
     "duration_minutes",
 ];
+
+/// How many of [`INPUT_COLUMNS`] identify the activity.
+pub const KEY_COLUMNS: usize = 5;
 
 /// The columns resolution adds, in order.
 pub fn output_fields() -> Fields {
@@ -40,17 +43,6 @@ pub fn output_fields() -> Fields {
         Field::new("minutes", DataType::Float64, false),
         Field::new("weighted_minutes", DataType::Float64, false),
     ])
-}
-
-/// The identity map plus what scoring needs from the config.
-#[derive(Debug)]
-pub struct Resolver {
-    pub map: IdentityMap,
-    catalogue: HashMap<String, ActivityType, ahash::RandomState>,
-    /// Weights in the order of [`SENIORITIES`].
-    seniority_weights: Vec<f64>,
-    unknown_weight: f64,
-    tier_weights: HashMap<crate::identity::Key, f64, ahash::RandomState>,
 }
 
 /// Read access to a string column whatever its Arrow layout.
@@ -81,88 +73,153 @@ impl<'a> Strings<'a> {
     }
 }
 
+/// The key columns of a batch, in the order of [`INPUT_COLUMNS`].
+struct Columns<'a> {
+    rows: usize,
+    text: Vec<Strings<'a>>,
+}
+
+impl<'a> KeyColumns<'a> for Columns<'a> {
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn account_id(&self, row: usize) -> Option<&'a str> {
+        self.text[0].get(row)
+    }
+    fn contact_id(&self, row: usize) -> Option<&'a str> {
+        self.text[1].get(row)
+    }
+    fn email(&self, row: usize) -> Option<&'a str> {
+        self.text[2].get(row)
+    }
+    fn anonymous_id(&self, row: usize) -> Option<&'a str> {
+        self.text[3].get(row)
+    }
+    fn ip(&self, row: usize) -> Option<&'a str> {
+        self.text[4].get(row)
+    }
+}
+
+/// The identity map compiled for resolution, plus what scoring needs from the config.
+#[derive(Debug)]
+pub struct Resolver {
+    pub lookup: Lookup,
+    catalogue: HashMap<String, ActivityType, ahash::RandomState>,
+    /// Weights in the order of [`SENIORITIES`].
+    seniority_weights: Vec<f64>,
+    /// Weight of each account's tier, by account number.
+    tier_weights: Vec<f64>,
+}
+
 impl Resolver {
-    pub fn new(map: IdentityMap, config: &Config) -> Resolver {
-        // Only accounts whose tier weighs other than 1 are listed.
-        let tier_weights = map
-            .accounts
+    pub fn new(lookup: Lookup, config: &Config) -> Resolver {
+        let tier_weights = lookup
+            .tiers
             .iter()
-            .map(|(id, tier)| (id.clone(), config.tier_weight(tier.as_deref())))
-            .filter(|(_, w)| *w != 1.0)
-            .collect();
-        let seniority_weights = SENIORITIES
-            .iter()
-            .map(|s| config.seniority_weight(s))
+            .map(|tier| config.tier_weight(tier.as_deref()))
             .collect();
         Resolver {
-            map,
+            lookup,
             catalogue: config
                 .activities
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            seniority_weights,
-            unknown_weight: config.seniority_weight("unknown"),
+            seniority_weights: SENIORITIES
+                .iter()
+                .map(|s| config.seniority_weight(s))
+                .collect(),
             tier_weights,
         }
     }
 
-    /// Resolves a batch: `columns` are the [`INPUT_COLUMNS`] of the same rows.
-    pub fn resolve_columns(&self, columns: &[ArrayRef]) -> Result<StructArray, String> {
-        if columns.len() != INPUT_COLUMNS.len() {
+    /// Resolves a batch: `keys` are the first [`KEY_COLUMNS`] of [`INPUT_COLUMNS`] for the
+    /// same rows. One [`Resolved`] per row, from which [`Self::column`] makes any output.
+    pub fn resolve_keys(&self, keys: &[ArrayRef]) -> Result<Vec<Resolved>, String> {
+        if keys.len() < KEY_COLUMNS {
             return Err(format!(
-                "resolution takes {} columns ({}), got {}",
-                INPUT_COLUMNS.len(),
-                INPUT_COLUMNS.join(", "),
-                columns.len()
+                "resolution takes the columns {}, got {}",
+                INPUT_COLUMNS[..KEY_COLUMNS].join(", "),
+                keys.len()
             ));
         }
-        let n = columns[0].len();
-        let text: Vec<Strings> = columns[..6]
-            .iter()
-            .map(Strings::of)
-            .collect::<Result<_, _>>()?;
-        let duration = match columns[6].data_type() {
-            DataType::Float64 => columns[6]
+        let columns = Columns {
+            rows: keys[0].len(),
+            text: [0, 1, 2, 3, 4]
+                .map(|i| Strings::of(&keys[i]))
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(self.lookup.resolve_batch(&columns))
+    }
+
+    /// Output field `field` (a position in [`output_fields`]) of resolved rows. `inputs` are
+    /// the rows' [`INPUT_COLUMNS`]; only minutes and weighted minutes read the last two.
+    pub fn column(
+        &self,
+        field: usize,
+        rows: &[Resolved],
+        inputs: &[ArrayRef],
+    ) -> Result<ArrayRef, String> {
+        let n = rows.len();
+        let l = &self.lookup;
+        fn text<'a>(rows: &[Resolved], f: impl Fn(&Resolved) -> Option<&'a str>) -> ArrayRef {
+            let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 10);
+            for r in rows {
+                b.append_option(f(r));
+            }
+            Arc::new(b.finish())
+        }
+        Ok(match field {
+            0 => text(rows, |r| l.contact_id(r.contact)),
+            1 => text(rows, |r| l.account_id(r.found.account)),
+            2 => {
+                let mut b = Int32Builder::with_capacity(n);
+                for r in rows {
+                    b.append_option(r.found.rule().map(i32::from));
+                }
+                Arc::new(b.finish())
+            }
+            3 => text(rows, |r| Some(l.contact_fields(r.contact).0)),
+            4 => text(rows, |r| Some(l.contact_fields(r.contact).1)),
+            5 => text(rows, |r| l.contact_fields(r.contact).2),
+            6 => text(rows, |r| r.found.reason().map(|r| r.as_str())),
+            7 | 8 => self.minutes(field == 8, rows, inputs)?,
+            _ => return Err(format!("resolution has no output field {field}")),
+        })
+    }
+
+    /// Minutes from the catalogue (SPEC §5), and weighted by seniority and tier.
+    fn minutes(
+        &self,
+        weighted: bool,
+        rows: &[Resolved],
+        inputs: &[ArrayRef],
+    ) -> Result<ArrayRef, String> {
+        if inputs.len() != INPUT_COLUMNS.len() {
+            return Err(format!(
+                "minutes take the columns {}, got {}",
+                INPUT_COLUMNS.join(", "),
+                inputs.len()
+            ));
+        }
+        let n = rows.len();
+        let types = Strings::of(&inputs[KEY_COLUMNS])?;
+        let duration = match inputs[KEY_COLUMNS + 1].data_type() {
+            DataType::Float64 => inputs[KEY_COLUMNS + 1]
                 .as_primitive::<arrow::datatypes::Float64Type>()
                 .clone(),
             DataType::Null => Float64Array::new_null(n),
-            _ => arrow::compute::cast(&columns[6], &DataType::Float64)
+            _ => arrow::compute::cast(&inputs[KEY_COLUMNS + 1], &DataType::Float64)
                 .map_err(|e| e.to_string())?
                 .as_primitive::<arrow::datatypes::Float64Type>()
                 .clone(),
         };
-        let mut contact = StringBuilder::with_capacity(n, n * 8);
-        let mut account = StringBuilder::with_capacity(n, n * 8);
-        let mut rule = Int32Builder::with_capacity(n);
-        let mut seniority = StringBuilder::with_capacity(n, n * 8);
-        let mut department = StringBuilder::with_capacity(n, n * 8);
-        let mut persona = StringBuilder::with_capacity(n, 0);
-        let mut reason = StringBuilder::with_capacity(n, n * 4);
-        let mut minutes = Float64Builder::with_capacity(n);
-        let mut weighted = Float64Builder::with_capacity(n);
+        let mut out = Float64Builder::with_capacity(n);
         let mut last_type: Option<(&str, Option<&ActivityType>)> = None;
-        for i in 0..n {
-            let r = self.map.resolve(ActivityKeys {
-                account_id: text[0].get(i),
-                contact_id: text[1].get(i),
-                email: text[2].get(i),
-                anonymous_id: text[3].get(i),
-                ip: text[4].get(i),
-            });
-            contact.append_option(r.contact_id);
-            account.append_option(r.account_id);
-            rule.append_option(r.rule.map(i32::from));
-            let (sen, dep, per) = match r.contact {
-                Some(c) => (c.seniority, c.department, c.persona.as_deref()),
-                None => (SENIORITIES[5], "unknown", None),
-            };
-            seniority.append_value(sen);
-            department.append_value(dep);
-            persona.append_option(per);
-            reason.append_option(r.reason.map(|r| r.as_str()));
+        for (i, r) in rows.iter().enumerate() {
             // Activities arrive sorted by time, not type; still, runs of one type are common.
-            let ty = text[5].get(i).unwrap_or("");
+            let ty = types.get(i).unwrap_or("");
             let kind = match last_type {
                 Some((t, k)) if t == ty => k,
                 _ => {
@@ -172,35 +229,15 @@ impl Resolver {
                 }
             };
             let d = (!duration.is_null(i)).then(|| duration.value(i));
-            let m = kind.map_or(0.0, |k| k.minutes_for(d));
-            // The map's levels are the `SENIORITIES` statics themselves: compare addresses
-            // first (this runs for every row), text only for anything else.
-            let w_sen = SENIORITIES
-                .iter()
-                .position(|s| std::ptr::eq(*s, sen))
-                .or_else(|| SENIORITIES.iter().position(|s| *s == sen))
-                .map_or(self.unknown_weight, |i| self.seniority_weights[i]);
-            // Without tier weights in the config every account weighs 1: skip the lookup.
-            let w_tier = match r.account_id {
-                Some(a) if !self.tier_weights.is_empty() => {
-                    self.tier_weights.get(a).copied().unwrap_or(1.0)
+            let mut m = kind.map_or(0.0, |k| k.minutes_for(d));
+            if weighted {
+                m *= self.seniority_weights[self.lookup.seniority_level(r.contact)];
+                if r.found.account != NONE {
+                    m *= self.tier_weights[r.found.account as usize];
                 }
-                _ => 1.0,
-            };
-            minutes.append_value(m);
-            weighted.append_value(m * w_sen * w_tier);
+            }
+            out.append_value(m);
         }
-        let arrays: Vec<ArrayRef> = vec![
-            Arc::new(contact.finish()),
-            Arc::new(account.finish()),
-            Arc::new(rule.finish()),
-            Arc::new(seniority.finish()),
-            Arc::new(department.finish()),
-            Arc::new(persona.finish()),
-            Arc::new(reason.finish()),
-            Arc::new(minutes.finish()),
-            Arc::new(weighted.finish()),
-        ];
-        StructArray::try_new(output_fields(), arrays, None).map_err(|e| e.to_string())
+        Ok(Arc::new(out.finish()))
     }
 }

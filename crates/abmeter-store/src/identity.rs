@@ -11,12 +11,16 @@ use abmeter_model::{Config, Table};
 use abmeter_resolve::identity::{
     self, Account, Contact, Identification, IdentityMap, Inputs, IpRange,
 };
+use abmeter_resolve::identity_table;
+use abmeter_resolve::lookup::{Lookup, STORED_COLUMNS};
 use abmeter_resolve::titles::TitleClassifier;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::manifest::{DataFile, Manifest};
 use crate::{StoreError, read_parquet_files};
@@ -25,7 +29,7 @@ use crate::{StoreError, read_parquet_files};
 pub const IDENTITY_MAP: &str = "identity_map";
 
 /// Distinct values, hashed with ahash (this runs once per imported row).
-pub type KeySet = HashSet<String, ahash::RandomState>;
+pub type KeySet = HashSet<abmeter_resolve::identity::Key, ahash::RandomState>;
 
 /// What resolution needs from activities: identifications for stitching, and the distinct
 /// emails and IPs to look up once.
@@ -53,8 +57,8 @@ impl ActivityKeys {
         let (identifications, emails, ips) = map.activity_inputs();
         ActivityKeys {
             identifications,
-            emails: emails.into_iter().collect(),
-            ips: ips.into_iter().collect(),
+            emails: emails.iter().map(|e| e.as_str().into()).collect(),
+            ips: ips.iter().map(|e| e.as_str().into()).collect(),
         }
     }
 }
@@ -154,8 +158,8 @@ pub fn build(
         }
     }
     inputs.identifications = keys.identifications;
-    inputs.activity_emails = keys.emails.into_iter().collect();
-    inputs.activity_ips = keys.ips.into_iter().collect();
+    inputs.activity_emails = keys.emails.iter().map(|k| k.to_string()).collect();
+    inputs.activity_ips = keys.ips.iter().map(|k| k.to_string()).collect();
     let titles = TitleClassifier::new(&config.title_rules, &config.personas);
     Ok(identity::build(&inputs, &titles))
 }
@@ -239,14 +243,14 @@ fn collect_keys(b: &RecordBatch, keys: &mut ActivityKeys) -> Result<(), StoreErr
         if !email.is_null(i) {
             let e = email.value(i);
             if e != last_email && !emails.contains(e) {
-                emails.insert(e.to_string());
+                emails.insert(e.into());
             }
             last_email = e;
         }
         if !ip.is_null(i) {
             let v = ip.value(i);
             if v != last_ip && !ips.contains(v) {
-                ips.insert(v.to_string());
+                ips.insert(v.into());
             }
             last_ip = v;
         }
@@ -279,7 +283,22 @@ pub fn write(
     std::fs::create_dir_all(path.parent().expect("folder")).map_err(io)?;
     let batch = map.to_record_batch();
     let file = File::create(&path).map_err(io)?;
-    let mut w = ArrowWriter::try_new(file, batch.schema(), None)?;
+    // No dictionaries for the columns that are (nearly) unique per row: building one only to
+    // give it up costs more than the write.
+    let props = [
+        "key",
+        "contact_id",
+        "email",
+        "company",
+        "activity_id",
+        "network",
+    ]
+    .into_iter()
+    .fold(WriterProperties::builder(), |b, c| {
+        b.set_column_dictionary_enabled(ColumnPath::from(c), false)
+    })
+    .build();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
     w.write(&batch)?;
     let file = w.into_inner()?;
     file.sync_all().map_err(io)?;
@@ -294,17 +313,28 @@ pub fn write(
 
 /// Reads the stored map of `manifest` whole; a workspace without one has an empty map.
 pub fn load(root: &Path, manifest: &Manifest) -> Result<IdentityMap, StoreError> {
-    IdentityMap::from_record_batches(&stored_batches(root, manifest)?).map_err(|m| corrupt(&m))
+    IdentityMap::from_record_batches(&stored_batches(root, manifest, None)?)
+        .map_err(|m| corrupt(&m))
 }
 
-/// Reads what the `resolved_activities` view needs of the stored map.
-pub fn load_for_resolution(root: &Path, manifest: &Manifest) -> Result<IdentityMap, StoreError> {
-    IdentityMap::for_resolution(&stored_batches(root, manifest)?).map_err(|m| corrupt(&m))
+/// Reads the stored map compiled for the `resolved_activities` view (only the columns it
+/// needs).
+pub fn load_for_resolution(root: &Path, manifest: &Manifest) -> Result<Lookup, StoreError> {
+    let schema = identity_table::schema();
+    let columns: Vec<usize> = STORED_COLUMNS
+        .iter()
+        .map(|c| schema.index_of(c).expect("a column of the map"))
+        .collect();
+    Lookup::from_stored(&stored_batches(root, manifest, Some(&columns))?).map_err(|m| corrupt(&m))
 }
 
-fn stored_batches(root: &Path, manifest: &Manifest) -> Result<Vec<RecordBatch>, StoreError> {
+fn stored_batches(
+    root: &Path,
+    manifest: &Manifest,
+    columns: Option<&[usize]>,
+) -> Result<Vec<RecordBatch>, StoreError> {
     match manifest.tables.get(IDENTITY_MAP) {
-        Some(files) => read_parquet_files(root, files, None),
+        Some(files) => read_parquet_files(root, files, columns),
         None => Ok(Vec::new()),
     }
 }

@@ -355,6 +355,7 @@ impl<'s> Import<'s> {
         let (base, rescan, collector) = (&self.base, self.rescan, self.keys.take());
         let map = std::thread::scope(|s| -> Result<_, StoreError> {
             let builder = s.spawn(|| -> Result<_, StoreError> {
+                let started = std::time::Instant::now();
                 let mut keys = match base.tables.get(crate::identity::IDENTITY_MAP) {
                     Some(_) if !rescan => {
                         ActivityKeys::of_map(&crate::identity::load(&root, base)?)
@@ -364,7 +365,18 @@ impl<'s> Import<'s> {
                 if let Some(collector) = collector {
                     keys.merge(collector.finish()?);
                 }
-                crate::identity::build(&root, &entities, config, keys)
+                tracing::debug!(
+                    rescan,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "identity map: activity keys gathered"
+                );
+                let started = std::time::Instant::now();
+                let map = crate::identity::build(&root, &entities, config, keys);
+                tracing::debug!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "identity map: built"
+                );
+                map
             });
             for (table, p) in appended {
                 let file = p.writer.into_inner()?;
@@ -386,7 +398,12 @@ impl<'s> Import<'s> {
             builder.join().expect("identity map builder panicked")
         })?;
         self.merge_small_activity_files(&root, &mut next, &mut dirs)?;
+        let started = std::time::Instant::now();
         let (file, path) = crate::identity::write(&root, self.generation, &map)?;
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "identity map: written"
+        );
         self.written.push(path.clone());
         dirs.insert(path.parent().expect("folder").to_path_buf());
         next.tables.insert(

@@ -347,7 +347,7 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "-- resolved_activities: every activity with its contact, account, minutes and weighted \
-         minutes (SPEC §3, §4); abmeter_resolve runs the identity rules in Rust\n{};",
+         minutes (SPEC §3, §4); the abmeter_* functions run the identity rules in Rust\n{};",
         abmeter_store::resolved::view_sql()
     )?;
     Ok(ExitCode::SUCCESS)
