@@ -80,17 +80,22 @@ impl KeyIndex {
 
     /// The number of `key`, numbering it if new.
     pub fn insert(&mut self, key: &str) -> u32 {
-        let h = self.hasher.hash_one(key);
-        if let Some(&(_, i)) = self.table.find(h, |(k, _)| k.as_str() == key) {
-            return i;
-        }
-        let i = u32::try_from(self.keys.len()).expect("fewer than 4 billion keys");
-        let key = Key::from(key);
-        self.keys.push(key.clone());
         let hasher = &self.hasher;
-        self.table
-            .insert_unique(h, (key, i), |(k, _)| hasher.hash_one(k.as_str()));
-        i
+        let entry = self.table.entry(
+            hasher.hash_one(key),
+            |(k, _)| same(k.as_bytes(), key.as_bytes()),
+            |(k, _)| hasher.hash_one(k.as_str()),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let i = u32::try_from(self.keys.len()).expect("fewer than 4 billion keys");
+                let key = Key::from(key);
+                self.keys.push(key.clone());
+                e.insert((key, i));
+                i
+            }
+        }
     }
 }
 
@@ -271,7 +276,6 @@ struct CompanySignals {
 
 /// The stored map's columns, as compiling reads them.
 struct Stored<'b> {
-    kind: &'b StringArray,
     key: &'b StringArray,
     contact_id: &'b StringArray,
     account_id: &'b StringArray,
@@ -281,7 +285,14 @@ struct Stored<'b> {
     persona: &'b StringArray,
     tier: &'b StringArray,
     rule: &'b UInt8Array,
+    /// The rows of each of [`KINDS`], found in one pass.
+    by_kind: Vec<Vec<u32>>,
 }
+
+/// The kinds of stored rows compiling reads.
+const KINDS: [&str; 7] = [
+    "account", "contact", "email", "visitor", "ip", "network", "domain",
+];
 
 impl<'b> Stored<'b> {
     fn of(batch: &'b RecordBatch) -> Result<Self, String> {
@@ -295,8 +306,14 @@ impl<'b> Stored<'b> {
                 .as_string_opt::<i32>()
                 .ok_or_else(|| format!("identity map: column {name} is not text"))
         };
+        let kind = text("kind")?;
+        let mut by_kind = vec![Vec::new(); KINDS.len()];
+        for (i, k) in kind.iter().enumerate() {
+            if let Some(at) = KINDS.iter().position(|x| Some(*x) == k) {
+                by_kind[at].push(u32::try_from(i).expect("fewer than 4 billion rows"));
+            }
+        }
         Ok(Stored {
-            kind: text("kind")?,
             key: text("key")?,
             contact_id: text("contact_id")?,
             account_id: text("account_id")?,
@@ -305,6 +322,7 @@ impl<'b> Stored<'b> {
             department: text("department")?,
             persona: text("persona")?,
             tier: text("tier")?,
+            by_kind,
             rule: column("match_rule")?
                 .as_any()
                 .downcast_ref::<UInt8Array>()
@@ -313,10 +331,13 @@ impl<'b> Stored<'b> {
     }
 
     /// Rows of one kind: (row, key).
-    fn rows(&self, kind: &'b str) -> impl Iterator<Item = (usize, &'b str)> + '_ {
-        (0..self.kind.len())
-            .filter(move |&i| self.kind.value(i) == kind)
-            .map(|i| (i, self.key.value(i)))
+    fn rows(&self, kind: &str) -> impl Iterator<Item = (usize, &'b str)> + '_ {
+        let rows = KINDS
+            .iter()
+            .position(|k| *k == kind)
+            .map_or(&[][..], |k| &self.by_kind[k][..]);
+        rows.iter()
+            .map(|&i| (i as usize, self.key.value(i as usize)))
     }
 
     /// The verdict of row `i`; every account it may name is numbered beforehand.

@@ -327,6 +327,65 @@ fn every_rule_and_reason_on_a_hand_computed_workspace() {
     }
 }
 
+/// Each resolved column is its own function sharing the batch's resolution: a query reading
+/// one column, or a few, or filtering on one, must see the same values as one reading all.
+#[test]
+fn each_resolved_column_alone_equals_it_read_with_all_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = workspace(dir.path());
+    let fields = [
+        "resolved_contact_id",
+        "resolved_account_id",
+        "match_rule",
+        "seniority",
+        "department",
+        "persona",
+        "unmatched_reason",
+        "minutes",
+        "weighted_minutes",
+    ];
+    let all = sql_json(
+        &ws,
+        &format!(
+            "SELECT id, {} FROM resolved_activities ORDER BY id",
+            fields.join(", ")
+        ),
+    );
+    let all = all["rows"].as_array().unwrap();
+    assert_eq!(all.len(), 20);
+    for f in fields {
+        let alone = sql_json(
+            &ws,
+            &format!("SELECT id, {f} FROM resolved_activities ORDER BY id"),
+        );
+        let alone = alone["rows"].as_array().unwrap();
+        assert_eq!(alone.len(), all.len(), "{f}");
+        for (a, b) in alone.iter().zip(all) {
+            assert_eq!(a["id"], b["id"]);
+            assert_eq!(a[f], b[f], "{f} of {}", a["id"]);
+        }
+    }
+    // A filter on one resolved column and a projection of others, in reverse order.
+    let filtered = sql_json(
+        &ws,
+        "SELECT id, weighted_minutes, seniority FROM resolved_activities \
+         WHERE resolved_account_id = 'A2' ORDER BY id",
+    );
+    let want: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|r| r["resolved_account_id"] == "A2")
+        .collect();
+    let got = filtered["rows"].as_array().unwrap();
+    assert!(!want.is_empty());
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(
+            (&g["id"], &g["weighted_minutes"], &g["seniority"]),
+            (&w["id"], &w["weighted_minutes"], &w["seniority"])
+        );
+    }
+}
+
 #[test]
 fn resolve_report_agrees_with_sql_and_lists_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
