@@ -426,14 +426,12 @@ impl CompanySignals {
             }
             // A domain of several accounts has a row for each, with the reason.
             for (i, k) in s.rows("domain") {
-                let found = match get(s.reason, i) {
-                    Some(_) => ambiguous,
-                    None => Found::account(
-                        get(s.account_id, i)
-                            .and_then(|a| accounts.get(a))
-                            .expect("accounts numbered first"),
-                        3,
-                    ),
+                // Every account id was numbered first; a row naming none says nothing.
+                let account = get(s.account_id, i).and_then(|a| accounts.get(a));
+                let found = match (get(s.reason, i), account) {
+                    (Some(_), _) => ambiguous,
+                    (None, Some(a)) => Found::account(a, 3),
+                    (None, None) => continue,
                 };
                 let n = c.domains.insert(k) as usize;
                 match c.domain_rows.get_mut(n) {
