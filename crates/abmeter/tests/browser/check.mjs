@@ -3,7 +3,7 @@
 // Fails (exit 1) on a console error, a failed or 4xx/5xx request, a page without its
 // heading, or a broken click-through. Called by crates/abmeter/tests/it/dashboard.rs.
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +12,9 @@ const [base, token, review, shots, at] = process.argv.slice(2);
 const q = `period=2026-Q3&at=${at}`;
 const problems = [];
 
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'abmeter-chromium-')), {
+// The browser profile is a fresh folder, removed at the end.
+const profile = mkdtempSync(join(tmpdir(), 'abmeter-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
   viewport: { width: 1280, height: 900 },
@@ -87,6 +89,7 @@ await page.screenshot({ path: join(shots, 'review.png'), fullPage: true });
 await page.pdf?.({ path: join(shots, 'review.pdf') }).catch(() => {});
 
 await context.close();
+rmSync(profile, { recursive: true, force: true });
 if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
