@@ -355,14 +355,7 @@ pub fn trend_chart(lang: Lang, report: &Report, id: &str, title: &str) -> Markup
 pub fn heatmap_chart(lang: Lang, report: &Report, id: &str, link: Option<CellDrill>) -> Markup {
     let departments = distinct(&texts(report, "department"));
     // Seniorities from the most senior down, as buyers read a buying group.
-    const ORDER: [&str; 6] = [
-        "c_level",
-        "vp",
-        "director",
-        "manager",
-        "individual",
-        "unknown",
-    ];
+    const ORDER: [&str; 6] = abmeter_model::config::SENIORITIES;
     let present = texts(report, "seniority");
     let seniorities: Vec<String> = ORDER
         .iter()
