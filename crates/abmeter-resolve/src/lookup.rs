@@ -210,35 +210,40 @@ pub struct ActivityKeys<'a> {
     pub ip: Option<&'a str>,
 }
 
-/// The identifying fields of a batch of activities, by row.
-pub trait KeyColumns<'a> {
-    fn rows(&self) -> usize;
-    fn account_id(&self, row: usize) -> Option<&'a str>;
-    fn contact_id(&self, row: usize) -> Option<&'a str>;
-    fn email(&self, row: usize) -> Option<&'a str>;
-    fn anonymous_id(&self, row: usize) -> Option<&'a str>;
-    fn ip(&self, row: usize) -> Option<&'a str>;
+/// What each identifying key of a batch's rows leads to, looked up key by key: the inputs
+/// of the rules, one entry per row in each column.
+#[derive(Debug, Clone, Default)]
+pub struct Probes {
+    /// The account of the activity's own account id ([`NONE`]: none, or not an account).
+    pub account: Vec<u32>,
+    /// The contact of its contact id ([`NONE`]: none, or not a contact).
+    pub contact: Vec<u32>,
+    /// What its email says (None: no email).
+    pub email: Vec<Option<EmailFound>>,
+    /// The contact its anonymous id is stitched to ([`NONE`]: none).
+    pub visitor: Vec<u32>,
+    /// The verdict of the network holding its IP (None: no IP).
+    pub ip: Vec<Option<Found>>,
 }
 
-/// One activity is a batch of one.
-impl<'a> KeyColumns<'a> for ActivityKeys<'a> {
-    fn rows(&self) -> usize {
-        1
-    }
-    fn account_id(&self, _: usize) -> Option<&'a str> {
-        self.account_id
-    }
-    fn contact_id(&self, _: usize) -> Option<&'a str> {
-        self.contact_id
-    }
-    fn email(&self, _: usize) -> Option<&'a str> {
-        self.email
-    }
-    fn anonymous_id(&self, _: usize) -> Option<&'a str> {
-        self.anonymous_id
-    }
-    fn ip(&self, _: usize) -> Option<&'a str> {
-        self.ip
+/// What an activity's email says: whose it is, and what its domain says (rule 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmailFound {
+    /// The contact with this email; [`NONE`] when no contact has it, [`UNKNOWN_CONTACT`]
+    /// when it names a contact id the map does not know.
+    contact: u32,
+    domain: Found,
+}
+
+impl Probes {
+    pub fn with_capacity(rows: usize) -> Probes {
+        Probes {
+            account: Vec::with_capacity(rows),
+            contact: Vec::with_capacity(rows),
+            email: Vec::with_capacity(rows),
+            visitor: Vec::with_capacity(rows),
+            ip: Vec::with_capacity(rows),
+        }
     }
 }
 
@@ -570,82 +575,88 @@ impl Lookup {
             })
     }
 
-    /// Resolves a batch of activities: SPEC §3's rules in order, the first match wins.
-    ///
-    /// The work goes key by key over the whole batch, not row by row: each pass is a tight
-    /// loop of independent hash probes, which the processor overlaps, where one row's chain
-    /// of probes and branches would wait on memory at every step. A key is looked up only for
-    /// the rows a rule reaches with it (most rows are settled by their contact id).
-    pub fn resolve_batch<'a>(&self, keys: &impl KeyColumns<'a>) -> Vec<Resolved> {
-        let n = keys.rows();
-        let email = |i| keys.email(i).filter(|e| !e.is_empty());
-        // The contact by its own id.
-        let mut contact: Vec<u32> = (0..n)
-            .map(|i| {
-                keys.contact_id(i)
-                    .and_then(|c| self.people.contacts.get(c))
-                    .unwrap_or(NONE)
-            })
-            .collect();
-        // Rule 1: a known account id.
-        let account: Vec<u32> = (0..n)
-            .map(|i| {
-                keys.account_id(i)
-                    .and_then(|a| self.accounts.get(a))
-                    .unwrap_or(NONE)
-            })
-            .collect();
-        let own = |c: u32| self.people.contact_rows.get(c as usize).map(|r| r.own);
-        // The email's number, where a rule reaches it: to find the contact, or for rule 3.
-        let email_number: Vec<Option<u32>> = (0..n)
-            .map(|i| {
-                let needed = contact[i] == NONE
-                    || (account[i] == NONE && own(contact[i]).and_then(Found::rule) != Some(2));
-                email(i).filter(|_| needed).and_then(|e| self.email(e))
-            })
-            .collect();
-        // The contact by email, else by the stitched visitor.
-        for i in 0..n {
-            if contact[i] != NONE {
-                continue;
-            }
-            contact[i] = match email_number[i].map(|e| self.people.email_rows[e as usize].0) {
-                Some(UNKNOWN_CONTACT) => NONE,
-                Some(c) if c != NONE => c,
-                _ => keys
-                    .anonymous_id(i)
-                    .and_then(|a| self.people.visitors.get(a))
-                    .map_or(NONE, |v| self.people.visitor_contacts[v as usize]),
-            };
+    /// The account numbered by an activity's own account id.
+    pub fn account_key(&self, id: &str) -> u32 {
+        self.accounts.get(id).unwrap_or(NONE)
+    }
+
+    /// The contact numbered by an activity's contact id.
+    pub fn contact_key(&self, id: &str) -> u32 {
+        self.people.contacts.get(id).unwrap_or(NONE)
+    }
+
+    /// What an activity's email says (None for an empty one).
+    pub fn email_key(&self, e: &str) -> Option<EmailFound> {
+        if e.is_empty() {
+            return None;
         }
-        // Rules 1–4; then rule 5, in a pass of its own, for the rows still without an account.
-        let before_ip: Vec<Result<Found, Option<Reason>>> = (0..n)
+        Some(match self.email(e) {
+            Some(i) => {
+                let (contact, domain) = self.people.email_rows[i as usize];
+                EmailFound { contact, domain }
+            }
+            None => EmailFound {
+                contact: NONE,
+                domain: self.email_domain(e),
+            },
+        })
+    }
+
+    /// The contact an anonymous id is stitched to.
+    pub fn visitor_key(&self, anonymous_id: &str) -> u32 {
+        self.people
+            .visitors
+            .get(anonymous_id)
+            .map_or(NONE, |v| self.people.visitor_contacts[v as usize])
+    }
+
+    /// The verdict of an activity's IP (None for an empty one).
+    pub fn ip_key(&self, ip: &str) -> Option<Found> {
+        (!ip.is_empty()).then(|| self.ip(ip))
+    }
+
+    /// Probes one activity's keys.
+    pub fn probe(&self, keys: &ActivityKeys<'_>, into: &mut Probes) {
+        into.account
+            .push(keys.account_id.map_or(NONE, |a| self.account_key(a)));
+        into.contact
+            .push(keys.contact_id.map_or(NONE, |c| self.contact_key(c)));
+        into.email.push(keys.email.and_then(|e| self.email_key(e)));
+        into.visitor
+            .push(keys.anonymous_id.map_or(NONE, |a| self.visitor_key(a)));
+        into.ip.push(keys.ip.and_then(|ip| self.ip_key(ip)));
+    }
+
+    /// Resolves a batch of activities from their probed keys: SPEC §3's rules in order, the
+    /// first match wins. Only numbers are read here; the text was looked up once per
+    /// distinct key when probing.
+    pub fn decide(&self, probes: &Probes) -> Vec<Resolved> {
+        (0..probes.contact.len())
             .map(|i| {
-                self.rules_before_ip(
-                    account[i],
-                    own(contact[i]),
-                    email(i).map(|e| (e, email_number[i])),
-                )
-            })
-            .collect();
-        before_ip
-            .into_iter()
-            .enumerate()
-            .map(|(i, found)| {
-                let found = found.unwrap_or_else(|reason| {
-                    match keys.ip(i).filter(|s| !s.is_empty()).map(|ip| self.ip(ip)) {
+                let email = probes.email[i];
+                // The contact by its own id, else by email, else by the stitched visitor.
+                let contact = match (probes.contact[i], email.map(|e| e.contact)) {
+                    (c, _) if c != NONE => c,
+                    (_, Some(UNKNOWN_CONTACT)) => NONE,
+                    (_, Some(c)) if c != NONE => c,
+                    _ => probes.visitor[i],
+                };
+                let own = self
+                    .people
+                    .contact_rows
+                    .get(contact as usize)
+                    .map(|r| r.own);
+                let found = self
+                    .rules_before_ip(probes.account[i], own, email.map(|e| e.domain))
+                    .unwrap_or_else(|reason| match probes.ip[i] {
                         Some(f) if f.is_match() => Found::account(f.account, 5),
                         by_ip => Found::unmatched(
                             reason
                                 .or_else(|| by_ip.and_then(Found::reason))
                                 .unwrap_or(Reason::NoIdentifiers),
                         ),
-                    }
-                });
-                Resolved {
-                    contact: contact[i],
-                    found,
-                }
+                    });
+                Resolved { contact, found }
             })
             .collect()
     }
@@ -657,7 +668,7 @@ impl Lookup {
         &self,
         account: u32,
         own: Option<Found>,
-        email: Option<(&str, Option<u32>)>,
+        email_domain: Option<Found>,
     ) -> Result<Found, Option<Reason>> {
         if account != NONE {
             return Ok(Found::account(account, 1));
@@ -668,11 +679,7 @@ impl Lookup {
             return Ok(f);
         }
         let mut reason = None;
-        if let Some((e, number)) = email {
-            let by_domain = match number {
-                Some(i) => self.people.email_rows[i as usize].1,
-                None => self.email_domain(e),
-            };
+        if let Some(by_domain) = email_domain {
             if by_domain.is_match() {
                 return Ok(Found::account(by_domain.account, 3));
             }
@@ -691,7 +698,9 @@ impl Lookup {
 
     /// Resolves one activity, as text.
     pub fn resolve(&self, keys: ActivityKeys<'_>) -> Resolution<'_> {
-        let r = self.resolve_batch(&keys)[0];
+        let mut probes = Probes::with_capacity(1);
+        self.probe(&keys, &mut probes);
+        let r = self.decide(&probes)[0];
         let (seniority, department, persona) = self.contact_fields(r.contact);
         Resolution {
             contact_id: self.contact_id(r.contact),

@@ -3,17 +3,18 @@
 //! seniority, department and persona, the reason when nothing matched, and the activity's
 //! minutes and weighted minutes.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use abmeter_model::Config;
 use abmeter_model::config::{ActivityType, SENIORITIES};
 use arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Float64Builder, Int32Builder, StringBuilder,
+    Array, ArrayRef, AsArray, Float64Array, Float64Builder, Int32Array, Int32Builder, StringArray,
+    StringBuilder,
 };
-use arrow::datatypes::{DataType, Field, Fields};
+use arrow::datatypes::{DataType, Field, Fields, Int32Type};
 
-use crate::lookup::{KeyColumns, Lookup, NONE, Resolved};
+use crate::lookup::{EmailFound, Found, Lookup, NONE, Probes, Resolved};
 
 /// The identifying and scoring columns of `activities`, in the order the resolver takes them:
 /// the first [`KEY_COLUMNS`] identify, the last two score.
@@ -45,59 +46,160 @@ pub fn output_fields() -> Fields {
     ])
 }
 
-/// Read access to a string column whatever its Arrow layout.
-enum Strings<'a> {
-    Utf8(&'a arrow::array::StringArray),
+/// Read access to a text column whatever its Arrow layout, dictionaries included.
+pub enum Text<'a> {
+    Utf8(&'a StringArray),
     Large(&'a arrow::array::LargeStringArray),
     View(&'a arrow::array::StringViewArray),
+    /// Text numbered through a dictionary: the form the activity keys are read in.
+    Dict {
+        keys: &'a Int32Array,
+        values: &'a ArrayRef,
+        text: &'a StringArray,
+    },
     Null,
 }
 
-impl<'a> Strings<'a> {
-    fn of(a: &'a ArrayRef) -> Result<Self, String> {
+impl<'a> Text<'a> {
+    /// `a` as text. Dictionaries other than `Int32` keys over `Utf8` values are first cast
+    /// to text with [`plain_text`].
+    pub fn of(a: &'a ArrayRef) -> Result<Self, String> {
         Ok(match a.data_type() {
-            DataType::Utf8 => Strings::Utf8(a.as_string::<i32>()),
-            DataType::LargeUtf8 => Strings::Large(a.as_string::<i64>()),
-            DataType::Utf8View => Strings::View(a.as_string_view()),
-            DataType::Null => Strings::Null,
+            DataType::Utf8 => Text::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Text::Large(a.as_string::<i64>()),
+            DataType::Utf8View => Text::View(a.as_string_view()),
+            DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+                let d = a.as_dictionary::<Int32Type>();
+                Text::Dict {
+                    keys: d.keys(),
+                    values: d.values(),
+                    text: d.values().as_string::<i32>(),
+                }
+            }
+            DataType::Null => Text::Null,
             other => return Err(format!("expected a text column, got {other}")),
         })
     }
-    fn get(&self, i: usize) -> Option<&'a str> {
+
+    pub fn get(&self, i: usize) -> Option<&'a str> {
         match self {
-            Strings::Utf8(a) => (!a.is_null(i)).then(|| a.value(i)),
-            Strings::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
-            Strings::View(a) => (!a.is_null(i)).then(|| a.value(i)),
-            Strings::Null => None,
+            Text::Utf8(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Text::Large(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Text::View(a) => (!a.is_null(i)).then(|| a.value(i)),
+            Text::Dict { keys, text, .. } => (!keys.is_null(i))
+                .then(|| keys.value(i) as usize)
+                .filter(|&k| k < text.len() && !text.is_null(k))
+                .map(|k| text.value(k)),
+            Text::Null => None,
         }
     }
 }
 
-/// The key columns of a batch, in the order of [`INPUT_COLUMNS`].
-struct Columns<'a> {
-    rows: usize,
-    text: Vec<Strings<'a>>,
+/// `a`, with a dictionary of any other layout than [`Text::Dict`]'s cast to plain text.
+pub fn plain_text(a: &ArrayRef) -> Result<ArrayRef, String> {
+    match a.data_type() {
+        DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+            Ok(a.clone())
+        }
+        DataType::Dictionary(..) => {
+            arrow::compute::cast(a, &DataType::Utf8).map_err(|e| e.to_string())
+        }
+        _ => Ok(a.clone()),
+    }
 }
 
-impl<'a> KeyColumns<'a> for Columns<'a> {
-    fn rows(&self) -> usize {
-        self.rows
+/// The lookups of the distinct values of recent dictionaries, for one key column.
+///
+/// A Parquet column chunk stores its distinct values once, in a dictionary page, and the
+/// reader hands every batch of the row group the same dictionary: looking its values up once
+/// turns a probe per row (a cache miss in a map of hundreds of thousands of keys) into a
+/// read of a small array.
+struct Memo<T> {
+    /// Each dictionary's values (held, so their buffers' addresses stay theirs) and their
+    /// lookups.
+    recent: Mutex<VecDeque<(ArrayRef, Arc<Vec<T>>)>>,
+}
+
+/// Dictionaries remembered per key column: one per partition being read, and some spare.
+const RECENT_DICTIONARIES: usize = 8;
+
+impl<T> Default for Memo<T> {
+    fn default() -> Self {
+        Memo {
+            recent: Mutex::new(VecDeque::new()),
+        }
     }
-    fn account_id(&self, row: usize) -> Option<&'a str> {
-        self.text[0].get(row)
+}
+
+impl<T> std::fmt::Debug for Memo<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
     }
-    fn contact_id(&self, row: usize) -> Option<&'a str> {
-        self.text[1].get(row)
+}
+
+/// Whether two text arrays are the same one (the same buffers, not merely equal text).
+fn same_text(a: &StringArray, b: &StringArray) -> bool {
+    a.len() == b.len()
+        && a.offsets().inner().as_ptr() == b.offsets().inner().as_ptr()
+        && a.values().as_ptr() == b.values().as_ptr()
+}
+
+impl<T: Copy> Memo<T> {
+    /// `f` of each row's value of `column` (`none` for a null), a dictionary's distinct
+    /// values looked up once.
+    fn probe(&self, column: &ArrayRef, none: T, f: impl Fn(&str) -> T) -> Result<Vec<T>, String> {
+        let Text::Dict { keys, values, text } = Text::of(column)? else {
+            let text = Text::of(column)?;
+            return Ok((0..column.len())
+                .map(|i| text.get(i).map_or(none, &f))
+                .collect());
+        };
+        let looked_up = self.values(values, text, || {
+            (0..text.len())
+                .map(|k| (!text.is_null(k)).then(|| f(text.value(k))).unwrap_or(none))
+                .collect()
+        });
+        let at = |k: i32| looked_up.get(k as usize).copied().unwrap_or(none);
+        Ok(match keys.nulls() {
+            None => keys.values().iter().map(|&k| at(k)).collect(),
+            Some(nulls) => keys
+                .values()
+                .iter()
+                .zip(nulls.iter())
+                .map(|(&k, valid)| if valid { at(k) } else { none })
+                .collect(),
+        })
     }
-    fn email(&self, row: usize) -> Option<&'a str> {
-        self.text[2].get(row)
+
+    /// The lookups of a dictionary's values: remembered, or made by `make` and remembered.
+    fn values(
+        &self,
+        values: &ArrayRef,
+        text: &StringArray,
+        make: impl FnOnce() -> Vec<T>,
+    ) -> Arc<Vec<T>> {
+        let seen = |(v, _): &&(ArrayRef, Arc<Vec<T>>)| same_text(v.as_string::<i32>(), text);
+        if let Some((_, found)) = self.recent.lock().expect("memo lock").iter().find(seen) {
+            return found.clone();
+        }
+        let made = Arc::new(make());
+        let mut recent = self.recent.lock().expect("memo lock");
+        if recent.len() == RECENT_DICTIONARIES {
+            recent.pop_front();
+        }
+        recent.push_back((values.clone(), made.clone()));
+        made
     }
-    fn anonymous_id(&self, row: usize) -> Option<&'a str> {
-        self.text[3].get(row)
-    }
-    fn ip(&self, row: usize) -> Option<&'a str> {
-        self.text[4].get(row)
-    }
+}
+
+/// The memos of the five key columns.
+#[derive(Debug, Default)]
+struct Memos {
+    account: Memo<u32>,
+    contact: Memo<u32>,
+    email: Memo<Option<EmailFound>>,
+    visitor: Memo<u32>,
+    ip: Memo<Option<Found>>,
 }
 
 /// The identity map compiled for resolution, plus what scoring needs from the config.
@@ -109,6 +211,7 @@ pub struct Resolver {
     seniority_weights: Vec<f64>,
     /// Weight of each account's tier, by account number.
     tier_weights: Vec<f64>,
+    memos: Memos,
 }
 
 impl Resolver {
@@ -130,6 +233,7 @@ impl Resolver {
                 .map(|s| config.seniority_weight(s))
                 .collect(),
             tier_weights,
+            memos: Memos::default(),
         }
     }
 
@@ -143,14 +247,19 @@ impl Resolver {
                 keys.len()
             ));
         }
-        let columns = Columns {
-            rows: keys[0].len(),
-            text: [0, 1, 2, 3, 4]
-                .map(|i| Strings::of(&keys[i]))
-                .into_iter()
-                .collect::<Result<Vec<_>, _>>()?,
+        let keys = keys[..KEY_COLUMNS]
+            .iter()
+            .map(plain_text)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (l, m) = (&self.lookup, &self.memos);
+        let probes = Probes {
+            account: m.account.probe(&keys[0], NONE, |s| l.account_key(s))?,
+            contact: m.contact.probe(&keys[1], NONE, |s| l.contact_key(s))?,
+            email: m.email.probe(&keys[2], None, |s| l.email_key(s))?,
+            visitor: m.visitor.probe(&keys[3], NONE, |s| l.visitor_key(s))?,
+            ip: m.ip.probe(&keys[4], None, |s| l.ip_key(s))?,
         };
-        Ok(self.lookup.resolve_batch(&columns))
+        Ok(l.decide(&probes))
     }
 
     /// Output field `field` (a position in [`output_fields`]) of resolved rows. `inputs` are
@@ -204,7 +313,8 @@ impl Resolver {
             ));
         }
         let n = rows.len();
-        let types = Strings::of(&inputs[KEY_COLUMNS])?;
+        let type_column = plain_text(&inputs[KEY_COLUMNS])?;
+        let types = Text::of(&type_column)?;
         let duration = match inputs[KEY_COLUMNS + 1].data_type() {
             DataType::Float64 => inputs[KEY_COLUMNS + 1]
                 .as_primitive::<arrow::datatypes::Float64Type>()

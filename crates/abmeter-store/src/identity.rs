@@ -13,6 +13,7 @@ use abmeter_resolve::identity::{
 };
 use abmeter_resolve::identity_table;
 use abmeter_resolve::lookup::{Lookup, STORED_COLUMNS};
+use abmeter_resolve::resolved::Text;
 use abmeter_resolve::titles::TitleClassifier;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
@@ -226,45 +227,75 @@ fn collect_keys(b: &RecordBatch, keys: &mut ActivityKeys) -> Result<(), StoreErr
         emails,
         ips,
     } = keys;
+    let column = |name: &str| {
+        b.column_by_name(name)
+            .ok_or_else(|| corrupt(&format!("activities has no column {name}")))
+            .and_then(|c| Text::of(c).map_err(|e| corrupt(&format!("activities.{name}: {e}"))))
+    };
     let (id, contact, email, anon, ip) = (
-        text(b, "id")?,
-        text(b, "contact_id")?,
-        text(b, "email")?,
-        text(b, "anonymous_id")?,
-        text(b, "ip")?,
+        column("id")?,
+        column("contact_id")?,
+        column("email")?,
+        column("anonymous_id")?,
+        column("ip")?,
     );
     let ts = b
         .column_by_name("timestamp")
         .map(|c| c.as_primitive::<TimestampMicrosecondType>())
         .ok_or_else(|| corrupt("activities has no timestamp column"))?;
-    // Neighbouring rows often repeat a value (a visitor's page views): skip the hash then.
-    let (mut last_email, mut last_ip) = ("", "");
+    add_distinct(&email, b.num_rows(), emails);
+    add_distinct(&ip, b.num_rows(), ips);
     for i in 0..b.num_rows() {
-        if !email.is_null(i) {
-            let e = email.value(i);
-            if e != last_email && !emails.contains(e) {
-                emails.insert(e.into());
+        if let Some(anonymous_id) = anon.get(i) {
+            let (contact_id, email) = (contact.get(i), email.get(i));
+            if contact_id.is_none() && email.is_none() {
+                continue;
             }
-            last_email = e;
-        }
-        if !ip.is_null(i) {
-            let v = ip.value(i);
-            if v != last_ip && !ips.contains(v) {
-                ips.insert(v.into());
-            }
-            last_ip = v;
-        }
-        if !anon.is_null(i) && (!contact.is_null(i) || !email.is_null(i)) {
             ids.push(Identification {
-                anonymous_id: anon.value(i).to_string(),
-                contact_id: get(contact, i),
-                email: get(email, i),
+                anonymous_id: anonymous_id.to_string(),
+                contact_id: contact_id.map(str::to_string),
+                email: email.map(str::to_string),
                 timestamp: ts.value(i),
-                activity_id: id.value(i).to_string(),
+                activity_id: id.get(i).unwrap_or_default().to_string(),
             });
         }
     }
     Ok(())
+}
+
+/// Adds the distinct values of a key column to `set`.
+fn add_distinct(column: &Text, rows: usize, set: &mut KeySet) {
+    let mut add = |v: &str| {
+        if !set.contains(v) {
+            set.insert(v.into());
+        }
+    };
+    match column {
+        // A dictionary's values, each once (those the rows use: a sliced batch may not).
+        Text::Dict { keys, text, .. } => {
+            let mut seen = vec![false; text.len()];
+            for (i, &k) in keys.values().iter().enumerate() {
+                let k = k as usize;
+                if keys.is_valid(i) && k < text.len() && !seen[k] {
+                    seen[k] = true;
+                    if text.is_valid(k) {
+                        add(text.value(k));
+                    }
+                }
+            }
+        }
+        // Neighbouring rows often repeat a value (a visitor's page views): skip the hash then.
+        _ => {
+            let mut last = None;
+            for i in 0..rows {
+                let v = column.get(i);
+                if v.is_some() && v != last {
+                    add(v.unwrap_or_default());
+                }
+                last = v;
+            }
+        }
+    }
 }
 
 /// Writes the map as `tables/identity_map/g<generation>.parquet`; returns its manifest entry

@@ -6,6 +6,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use abmeter_model::{Config, Merge, Table};
+use abmeter_resolve::resolved::{INPUT_COLUMNS, KEY_COLUMNS};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, StringArray, TimestampMicrosecondArray, UInt32Array,
 };
@@ -13,14 +14,15 @@ use datafusion::arrow::compute::kernels::zip::zip;
 use datafusion::arrow::compute::{concat_batches, filter_record_batch, is_not_null, take};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
-use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::ArrowWriterOptions;
+use datafusion::parquet::arrow::{ArrowWriter, add_encoded_arrow_schema_to_metadata};
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::identity::ActivityKeys;
 use crate::manifest::{DataFile, Manifest, TableFiles, sync_dir};
-use crate::{Store, StoreError, read_parquet_files};
+use crate::{Store, StoreError, read_parquet_files, resolved};
 
 /// What an import did to one table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,16 +105,41 @@ pub struct Import<'s> {
     wal_flushed_seq: Option<u64>,
 }
 
-fn writer_properties() -> WriterProperties {
+/// A Parquet writer for a file of `table`.
+///
+/// Activity files tell Arrow readers (the embedded schema, `ARROW:schema`) to read the
+/// identifying keys as dictionaries, the form the `resolved_activities` view resolves fast
+/// ([`resolved::keyed_schema`]). The data is the same Parquet either way: the keys are
+/// dictionary-encoded text, and a plain Parquet reader sees text.
+fn table_writer(file: File, table: Table) -> Result<ArrowWriter<File>, StoreError> {
     let mut b = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(256 * 1024));
     // Columns that are (nearly) unique per row: a dictionary only costs time to build
     // before the writer gives up on it.
-    for column in ["id", "timestamp", "anonymous_id", "ip", "properties"] {
+    for column in ["id", "timestamp", "properties"] {
         b = b.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
-    b.build()
+    let mut options = ArrowWriterOptions::new();
+    if table == Table::Activities {
+        // Room for the distinct keys of a whole row group (the default 1 MiB holds about
+        // 30,000 emails), so the reader gets one dictionary per row group.
+        for column in &INPUT_COLUMNS[..KEY_COLUMNS] {
+            b = b.set_column_dictionary_page_size_limit(ColumnPath::from(*column), 8 << 20);
+        }
+        let mut props = b.build();
+        add_encoded_arrow_schema_to_metadata(&resolved::keyed_schema(), &mut props);
+        options = options
+            .with_properties(props)
+            .with_skip_arrow_metadata(true);
+    } else {
+        options = options.with_properties(b.build());
+    }
+    Ok(ArrowWriter::try_new_with_options(
+        file,
+        table.schema(),
+        options,
+    )?)
 }
 
 impl<'s> Import<'s> {
@@ -218,6 +245,7 @@ impl<'s> Import<'s> {
                 let ctx = WriteCtx {
                     root: self.store.root(),
                     generation: self.generation,
+                    table,
                 };
                 if table == Table::Activities {
                     self.keys
@@ -329,8 +357,7 @@ impl<'s> Import<'s> {
                             path: path.clone(),
                             source,
                         })?;
-                        let mut w =
-                            ArrowWriter::try_new(file, table.schema(), Some(writer_properties()))?;
+                        let mut w = table_writer(file, table)?;
                         w.write(&merged)?;
                         let file = w.into_inner()?;
                         file.sync_all().map_err(|source| StoreError::Io {
@@ -468,8 +495,7 @@ impl Import<'_> {
             };
             let file = File::create(&path).map_err(io)?;
             self.written.push(path.clone());
-            let mut w =
-                ArrowWriter::try_new(file, Table::Activities.schema(), Some(writer_properties()))?;
+            let mut w = table_writer(file, Table::Activities)?;
             for b in read_parquet_files(root, &parts, None)? {
                 w.write(&b)?;
             }
@@ -536,6 +562,7 @@ impl KeyCollector {
 struct WriteCtx<'a> {
     root: &'a Path,
     generation: u64,
+    table: Table,
 }
 
 impl WriteCtx<'_> {
@@ -563,7 +590,7 @@ impl WriteCtx<'_> {
                 source,
             })?;
             written.push(path);
-            let writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
+            let writer = table_writer(file, self.table)?;
             parts.insert(
                 key.to_string(),
                 PartWriter {

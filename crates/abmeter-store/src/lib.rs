@@ -15,8 +15,10 @@ pub mod wal;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use abmeter_model::Config;
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -167,8 +169,40 @@ pub(crate) fn read_parquet_files(
             builder = builder.with_projection(mask);
         }
         for b in builder.build()? {
-            out.push(b?);
+            out.push(plain_columns(b?)?);
         }
     }
     Ok(out)
+}
+
+/// `batch` with dictionary columns (the activity keys, as their files ask to be read) cast
+/// to their values' type, the table's own.
+fn plain_columns(batch: RecordBatch) -> Result<RecordBatch, StoreError> {
+    let plain = |t: &DataType| match t {
+        DataType::Dictionary(_, values) => values.as_ref().clone(),
+        other => other.clone(),
+    };
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Dictionary(..)))
+    {
+        return Ok(batch);
+    }
+    let schema = batch.schema();
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_data_type(plain(f.data_type())))
+        .collect();
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| datafusion::arrow::compute::cast(c, &plain(c.data_type())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use abmeter_model::Table;
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::config::TableParquetOptions;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -37,17 +39,33 @@ impl Store {
                 .table(table)
                 .map(|t| t.files.as_slice())
                 .unwrap_or(&[]);
-            match (&pending, table) {
-                (Some(batches), Table::Activities) => {
+            if table != Table::Activities {
+                self.register_files(&ctx, table.name(), table.schema(), files)?;
+                continue;
+            }
+            // Activities twice: as stored, and as the resolved view reads them.
+            for (name, schema) in [
+                (table.name(), table.schema()),
+                (resolved::KEYED_ACTIVITIES, resolved::keyed_schema()),
+            ] {
+                let stored = self.files_table(schema.clone(), files)?;
+                match &pending {
                     // Stored and pending rows as one table: a view over their union.
-                    let stored = self.files_table(table.schema(), files)?;
-                    let pending = MemTable::try_new(table.schema(), vec![batches.clone()])?;
-                    let both = ctx
-                        .read_table(stored)?
-                        .union(ctx.read_table(Arc::new(pending))?)?;
-                    ctx.register_table(table.name(), both.into_view())?;
+                    Some(batches) => {
+                        let batches = batches
+                            .iter()
+                            .map(|b| cast_batch(b, &schema))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        let pending = MemTable::try_new(schema, vec![batches])?;
+                        let both = ctx
+                            .read_table(stored)?
+                            .union(ctx.read_table(Arc::new(pending))?)?;
+                        ctx.register_table(name, both.into_view())?;
+                    }
+                    None => {
+                        ctx.register_table(name, stored)?;
+                    }
                 }
-                _ => self.register_files(&ctx, table.name(), table.schema(), files)?,
             }
         }
         let files = manifest
@@ -93,8 +111,13 @@ impl Store {
             .iter()
             .map(|f| ListingTableUrl::parse(self.root().join(&f.path).to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let mut format = TableParquetOptions::default();
+        // The view's filter (no calls) is applied while decoding, as the reader hands out
+        // each row group's dictionaries: a filter above the scan would gather its rows into
+        // new batches, copying the dictionaries apart.
+        format.global.pushdown_filters = schema == resolved::keyed_schema();
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(format)))
+            .with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(schema);
@@ -106,6 +129,17 @@ impl Store {
         let ctx = self.session().await?;
         run_read_only(&ctx, query).await
     }
+}
+
+/// `batch` with its columns cast to the types of `schema` (the same columns, in order).
+fn cast_batch(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, StoreError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| cast(c, f.data_type()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 /// Plans `query`, refuses it unless it only reads, then runs it.

@@ -18,7 +18,7 @@ use abmeter_model::{Config, Table};
 use abmeter_resolve::lookup::Resolved;
 use abmeter_resolve::resolved::{INPUT_COLUMNS, KEY_COLUMNS, Resolver, output_fields};
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::FunctionRegistry;
 use datafusion::execution::context::SessionContext;
@@ -44,11 +44,53 @@ fn arity(field: usize) -> usize {
     }
 }
 
+/// The internal table the view reads: `activities` with its identifying columns read as
+/// dictionaries.
+pub const KEYED_ACTIVITIES: &str = "activities_keyed";
+
+/// The schema of [`KEYED_ACTIVITIES`]: `activities`' with the identifying columns
+/// ([`INPUT_COLUMNS`]`[..KEY_COLUMNS]`) as dictionaries. Activity files carry it as their
+/// Arrow schema, so the Parquet reader hands the view each row group's dictionary page as is
+/// and resolution looks up each distinct key once per row group, not once per row.
+pub fn keyed_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            let keys = &INPUT_COLUMNS[..KEY_COLUMNS];
+            let fields: Vec<Field> = Table::Activities
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| {
+                    if keys.contains(&f.name().as_str()) {
+                        f.as_ref().clone().with_data_type(DataType::Dictionary(
+                            Box::new(DataType::Int32),
+                            Box::new(DataType::Utf8),
+                        ))
+                    } else {
+                        f.as_ref().clone()
+                    }
+                })
+                .collect();
+            Arc::new(Schema::new(fields))
+        })
+        .clone()
+}
+
 /// The view's SQL: readable by users (`abmeter explain engagement` prints it), and the one
 /// definition every metric reads.
 pub fn view_sql() -> String {
+    let keys = &INPUT_COLUMNS[..KEY_COLUMNS];
     let activities = Table::Activities.schema();
-    let activity_columns = activities.fields().iter().map(|f| f.name().to_string());
+    // The identifying columns come back as text, as `activities` has them.
+    let activity_columns = activities.fields().iter().map(|f| {
+        let name = f.name();
+        if keys.contains(&name.as_str()) {
+            format!("arrow_cast({name}, 'Utf8') AS {name}")
+        } else {
+            name.to_string()
+        }
+    });
     let outputs = output_fields();
     let resolved = outputs.iter().enumerate().map(|(i, f)| {
         format!(
@@ -64,7 +106,7 @@ pub fn view_sql() -> String {
         .map(|t| format!("'{t}'"))
         .collect();
     format!(
-        "SELECT {} FROM activities WHERE type NOT IN ({})",
+        "SELECT {} FROM {KEYED_ACTIVITIES} WHERE type NOT IN ({})",
         activity_columns
             .chain(resolved)
             .collect::<Vec<_>>()

@@ -349,3 +349,71 @@ fn identity_map_round_trip_on_the_labelled_set() {
         assert_eq!(back.resolve(keys), map.resolve(keys), "{a:?} {keys:?}");
     }
 }
+
+/// The view resolves batches of Arrow columns: plain text, text views, or dictionaries (the
+/// form activity files are read in, each row group's values looked up once and remembered
+/// for the batches that share them). Every form, sliced into batches that share one
+/// dictionary, resolves every activity of the data set as `IdentityMap::resolve` does.
+#[test]
+fn batches_of_text_views_or_dictionaries_resolve_as_single_activities() {
+    use abmeter_resolve::resolved::{KEY_COLUMNS, Resolver};
+    use arrow::array::{Array, ArrayRef, StringArray};
+    use arrow::datatypes::DataType;
+    use std::sync::Arc;
+
+    let data = dataset::generate(SEED);
+    let map = build(&data.inputs);
+    let resolver = Resolver::new(
+        abmeter_resolve::lookup::Lookup::from_map(&map),
+        &abmeter_model::Config::default(),
+    );
+    let l = &resolver.lookup;
+    let acts = &data.activities;
+    let text = |f: fn(&Activity) -> Option<&String>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(
+            acts.iter().map(|a| f(a).map(String::as_str)),
+        ))
+    };
+    let plain: Vec<ArrayRef> = vec![
+        text(|a| a.account_id.as_ref()),
+        text(|a| a.contact_id.as_ref()),
+        text(|a| a.email.as_ref()),
+        text(|a| a.anonymous_id.as_ref()),
+        text(|a| a.ip.as_ref()),
+    ];
+    assert_eq!(plain.len(), KEY_COLUMNS);
+    let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let small_keys = DataType::Dictionary(Box::new(DataType::UInt16), Box::new(DataType::Utf8));
+    for form in [DataType::Utf8, DataType::Utf8View, dictionary, small_keys] {
+        let columns: Vec<ArrayRef> = plain
+            .iter()
+            .map(|c| arrow::compute::cast(c, &form).unwrap())
+            .collect();
+        assert!(columns[2].null_count() > 0, "some activities have no email");
+        // Twice over, so the second pass reads every dictionary from the memo.
+        for pass in 0..2 {
+            let mut start = 0;
+            while start < acts.len() {
+                let len = 97.min(acts.len() - start);
+                let batch: Vec<ArrayRef> = columns.iter().map(|c| c.slice(start, len)).collect();
+                let rows = resolver.resolve_keys(&batch).unwrap();
+                assert_eq!(rows.len(), len);
+                for (r, a) in rows.iter().zip(&acts[start..start + len]) {
+                    let want = map.resolve(a.keys());
+                    let got = (
+                        l.contact_id(r.contact),
+                        l.account_id(r.found.account),
+                        r.found.rule(),
+                        r.found.reason(),
+                    );
+                    assert_eq!(
+                        got,
+                        (want.contact_id, want.account_id, want.rule, want.reason),
+                        "{form} pass {pass}: {a:?}"
+                    );
+                }
+                start += len;
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! import at a time, read-only SQL.
 
 mod cube;
+mod resolved;
 
 use std::path::Path;
 
