@@ -17,6 +17,7 @@ use arrow::array::{
     Array, ArrayRef, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
     TimestampMicrosecondBuilder, UInt8Array, UInt8Builder, UInt32Array, UInt32Builder,
 };
+use arrow::compute::concat_batches;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::identity::{
@@ -119,6 +120,27 @@ struct Builders {
 }
 
 impl Builders {
+    fn new() -> Builders {
+        Builders {
+            text: TEXT_COLUMNS.iter().map(|_| StringBuilder::new()).collect(),
+            match_rule: UInt8Builder::new(),
+            identified_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
+            contacts_seen: UInt32Builder::new(),
+        }
+    }
+
+    fn finish(mut self) -> RecordBatch {
+        let mut columns: Vec<ArrayRef> = self
+            .text
+            .iter_mut()
+            .map(|s| Arc::new(s.finish()) as ArrayRef)
+            .collect();
+        columns.push(Arc::new(self.match_rule.finish()));
+        columns.push(Arc::new(self.identified_at.finish()));
+        columns.push(Arc::new(self.contacts_seen.finish()));
+        RecordBatch::try_new(schema(), columns).expect("identity map schema")
+    }
+
     fn push(&mut self, row: Row<'_>) {
         for (b, v) in self.text.iter_mut().zip(row.text) {
             b.append_option(v);
@@ -132,12 +154,37 @@ impl Builders {
 impl IdentityMap {
     /// The map as one record batch of [`schema`].
     pub fn to_record_batch(&self) -> RecordBatch {
-        let mut b = Builders {
-            text: TEXT_COLUMNS.iter().map(|_| StringBuilder::new()).collect(),
-            match_rule: UInt8Builder::new(),
-            identified_at: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            contacts_seen: UInt32Builder::new(),
-        };
+        concat_batches(&schema(), &self.to_record_batches()).expect("identity map schema")
+    }
+
+    /// The map as record batches of [`schema`], in the order of [`Self::to_record_batch`]:
+    /// three parts of about equal size, built side by side (each sorts its keys).
+    pub fn to_record_batches(&self) -> Vec<RecordBatch> {
+        let parts: [fn(&IdentityMap, &mut Builders); 3] = [
+            Self::companies_and_contacts,
+            Self::emails_and_visitors,
+            Self::networks_and_ips,
+        ];
+        std::thread::scope(|s| {
+            let handles: Vec<_> = parts
+                .into_iter()
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut b = Builders::new();
+                        part(self, &mut b);
+                        b.finish()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("identity map writer panicked"))
+                .collect()
+        })
+    }
+
+    /// Accounts, domains and contacts.
+    fn companies_and_contacts(&self, b: &mut Builders) {
         let mut accounts: Vec<_> = self.accounts.iter().collect();
         accounts.sort_unstable();
         for (id, tier) in accounts {
@@ -178,6 +225,10 @@ impl IdentityMap {
                     .set(col::COMPANY_REASON, c.company_reason.map(Reason::as_str)),
             );
         }
+    }
+
+    /// Emails, stitched visitors and the identifications behind them.
+    fn emails_and_visitors(&self, b: &mut Builders) {
         let mut emails: Vec<_> = self.emails.iter().collect();
         emails.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for (e, entry) in emails {
@@ -204,6 +255,10 @@ impl IdentityMap {
             row.identified_at = Some(i.timestamp);
             b.push(row);
         }
+    }
+
+    /// IP ranges, the activity IPs and the build's warnings.
+    fn networks_and_ips(&self, b: &mut Builders) {
         for n in &self.networks {
             b.push(
                 Row::new("network", &n.network)
@@ -227,15 +282,6 @@ impl IdentityMap {
         for w in &self.warnings {
             b.push(Row::new("warning", w));
         }
-        let mut columns: Vec<ArrayRef> = b
-            .text
-            .into_iter()
-            .map(|mut s| Arc::new(s.finish()) as ArrayRef)
-            .collect();
-        columns.push(Arc::new(b.match_rule.finish()));
-        columns.push(Arc::new(b.identified_at.finish()));
-        columns.push(Arc::new(b.contacts_seen.finish()));
-        RecordBatch::try_new(schema(), columns).expect("identity map schema")
     }
 
     /// Reads the map back from batches of [`schema`] (as stored). Rows of unknown kinds are

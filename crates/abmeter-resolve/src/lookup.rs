@@ -476,7 +476,7 @@ pub const STORED_COLUMNS: [&str; 10] = [
 impl Lookup {
     /// Compiles `map` (through its stored form, the one way a map is compiled).
     pub fn from_map(map: &IdentityMap) -> Lookup {
-        Lookup::from_stored(&[map.to_record_batch()]).expect("a map's own table compiles")
+        Lookup::from_stored(&map.to_record_batches()).expect("a map's own table compiles")
     }
 
     /// Compiles the stored map: batches of [`crate::identity_table::schema`], of which only

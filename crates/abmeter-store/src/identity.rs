@@ -312,7 +312,7 @@ pub fn write(
         source,
     };
     std::fs::create_dir_all(path.parent().expect("folder")).map_err(io)?;
-    let batch = map.to_record_batch();
+    let batches = map.to_record_batches();
     let file = File::create(&path).map_err(io)?;
     // No dictionaries for the columns that are (nearly) unique per row: building one only to
     // give it up costs more than the write.
@@ -329,14 +329,16 @@ pub fn write(
         b.set_column_dictionary_enabled(ColumnPath::from(c), false)
     })
     .build();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
-    w.write(&batch)?;
+    let mut w = ArrowWriter::try_new(file, identity_table::schema(), Some(props))?;
+    for b in &batches {
+        w.write(b)?;
+    }
     let file = w.into_inner()?;
     file.sync_all().map_err(io)?;
     Ok((
         DataFile {
             path: rel,
-            rows: batch.num_rows() as u64,
+            rows: batches.iter().map(|b| b.num_rows() as u64).sum(),
         },
         path,
     ))
