@@ -30,8 +30,10 @@ const UNKNOWN_CONTACT: u32 = u32::MAX - 1;
 pub struct KeyIndex {
     hasher: ahash::RandomState,
     table: hashbrown::HashTable<(Key, u32)>,
-    /// The keys by number.
-    keys: Vec<Key>,
+    /// The keys by number, end to end (one buffer: no allocation per key), and where each
+    /// ends.
+    text: String,
+    ends: Vec<usize>,
 }
 
 impl Default for KeyIndex {
@@ -51,21 +53,24 @@ impl KeyIndex {
         KeyIndex {
             hasher: ahash::RandomState::new(),
             table: hashbrown::HashTable::with_capacity(keys),
-            keys: Vec::with_capacity(keys),
+            text: String::new(),
+            ends: Vec::with_capacity(keys),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.ends.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.ends.is_empty()
     }
 
     /// Key number `i`.
     pub fn key(&self, i: u32) -> &str {
-        &self.keys[i as usize]
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
     }
 
     /// The number of `key`, if known.
@@ -89,10 +94,10 @@ impl KeyIndex {
         match entry {
             hashbrown::hash_table::Entry::Occupied(e) => e.get().1,
             hashbrown::hash_table::Entry::Vacant(e) => {
-                let i = u32::try_from(self.keys.len()).expect("fewer than 4 billion keys");
-                let key = Key::from(key);
-                self.keys.push(key.clone());
-                e.insert((key, i));
+                let i = u32::try_from(self.ends.len()).expect("fewer than 4 billion keys");
+                self.text.push_str(key);
+                self.ends.push(self.text.len());
+                e.insert((Key::from(key), i));
                 i
             }
         }
