@@ -47,6 +47,7 @@ pub fn output_fields() -> Fields {
 }
 
 /// Read access to a text column whatever its Arrow layout, dictionaries included.
+#[derive(Clone, Copy)]
 pub enum Text<'a> {
     Utf8(&'a StringArray),
     Large(&'a arrow::array::LargeStringArray),
@@ -57,7 +58,8 @@ pub enum Text<'a> {
         values: &'a ArrayRef,
         text: &'a StringArray,
     },
-    Null,
+    /// A column of nulls, of this many rows.
+    Null(usize),
 }
 
 impl<'a> Text<'a> {
@@ -76,9 +78,19 @@ impl<'a> Text<'a> {
                     text: d.values().as_string::<i32>(),
                 }
             }
-            DataType::Null => Text::Null,
+            DataType::Null => Text::Null(a.len()),
             other => return Err(format!("expected a text column, got {other}")),
         })
+    }
+
+    pub fn rows(&self) -> usize {
+        match self {
+            Text::Utf8(a) => a.len(),
+            Text::Large(a) => a.len(),
+            Text::View(a) => a.len(),
+            Text::Dict { keys, .. } => keys.len(),
+            Text::Null(rows) => *rows,
+        }
     }
 
     pub fn get(&self, i: usize) -> Option<&'a str> {
@@ -90,7 +102,7 @@ impl<'a> Text<'a> {
                 .then(|| keys.value(i) as usize)
                 .filter(|&k| k < text.len() && !text.is_null(k))
                 .map(|k| text.value(k)),
-            Text::Null => None,
+            Text::Null(_) => None,
         }
     }
 }
@@ -148,15 +160,21 @@ impl<T: Copy> Memo<T> {
     /// `f` of each row's value of `column` (`none` for a null), a dictionary's distinct
     /// values looked up once.
     fn probe(&self, column: &ArrayRef, none: T, f: impl Fn(&str) -> T) -> Result<Vec<T>, String> {
-        let Text::Dict { keys, values, text } = Text::of(column)? else {
-            let text = Text::of(column)?;
-            return Ok((0..column.len())
-                .map(|i| text.get(i).map_or(none, &f))
+        let column = Text::of(column)?;
+        let Text::Dict { keys, values, text } = column else {
+            return Ok((0..column.rows())
+                .map(|i| column.get(i).map_or(none, &f))
                 .collect());
         };
         let looked_up = self.values(values, text, || {
             (0..text.len())
-                .map(|k| (!text.is_null(k)).then(|| f(text.value(k))).unwrap_or(none))
+                .map(|k| {
+                    if text.is_null(k) {
+                        none
+                    } else {
+                        f(text.value(k))
+                    }
+                })
                 .collect()
         });
         let at = |k: i32| looked_up.get(k as usize).copied().unwrap_or(none);
@@ -349,5 +367,27 @@ impl Resolver {
             out.append_value(m);
         }
         Ok(Arc::new(out.finish()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::NullArray;
+
+    /// A key column of nulls (a function called with NULL) still has its rows.
+    #[test]
+    fn null_key_columns_resolve_every_row_to_no_identifiers() {
+        let resolver = Resolver::new(Lookup::default(), &abmeter_model::Config::default());
+        let nulls: ArrayRef = Arc::new(NullArray::new(3));
+        let rows = resolver.resolve_keys(&vec![nulls; KEY_COLUMNS]).unwrap();
+        assert_eq!(rows.len(), 3);
+        for r in rows {
+            assert_eq!(r.contact, NONE);
+            assert_eq!(
+                r.found.reason(),
+                Some(crate::identity::Reason::NoIdentifiers)
+            );
+        }
     }
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use abmeter_model::Config;
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -178,31 +178,35 @@ pub(crate) fn read_parquet_files(
 /// `batch` with dictionary columns (the activity keys, as their files ask to be read) cast
 /// to their values' type, the table's own.
 fn plain_columns(batch: RecordBatch) -> Result<RecordBatch, StoreError> {
-    let plain = |t: &DataType| match t {
-        DataType::Dictionary(_, values) => values.as_ref().clone(),
-        other => other.clone(),
-    };
-    if !batch
-        .schema()
+    let schema = batch.schema();
+    if !schema
         .fields()
         .iter()
         .any(|f| matches!(f.data_type(), DataType::Dictionary(..)))
     {
         return Ok(batch);
     }
-    let schema = batch.schema();
     let fields: Vec<_> = schema
         .fields()
         .iter()
-        .map(|f| f.as_ref().clone().with_data_type(plain(f.data_type())))
+        .map(|f| match f.data_type() {
+            DataType::Dictionary(_, values) => f.as_ref().clone().with_data_type(*values.clone()),
+            _ => f.as_ref().clone(),
+        })
         .collect();
+    cast_batch(&batch, &Arc::new(Schema::new(fields)))
+}
+
+/// `batch` with its columns cast to the types of `schema` (the same columns, in order).
+pub(crate) fn cast_batch(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, StoreError> {
     let columns = batch
         .columns()
         .iter()
-        .map(|c| datafusion::arrow::compute::cast(c, &plain(c.data_type())))
+        .zip(schema.fields())
+        .map(|(c, f)| datafusion::arrow::compute::cast(c, f.data_type()))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use abmeter_model::Table;
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::config::TableParquetOptions;
@@ -19,7 +18,7 @@ use abmeter_resolve::identity_table;
 
 use crate::identity::IDENTITY_MAP;
 use crate::manifest::DataFile;
-use crate::{Store, StoreError, ads, cube, resolved};
+use crate::{Store, StoreError, ads, cast_batch, cube, resolved};
 
 impl Store {
     /// A query context with every canonical table registered under its SPEC name, plus the
@@ -129,17 +128,6 @@ impl Store {
         let ctx = self.session().await?;
         run_read_only(&ctx, query).await
     }
-}
-
-/// `batch` with its columns cast to the types of `schema` (the same columns, in order).
-fn cast_batch(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, StoreError> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, f)| cast(c, f.data_type()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 /// Plans `query`, refuses it unless it only reads, then runs it.
