@@ -347,7 +347,8 @@ fn explain(store: &Store, metric: &str) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "-- resolved_activities: every activity with its contact, account, minutes and weighted \
-         minutes (SPEC §3, §4); the abmeter_* functions run the identity rules in Rust\n{};",
+         minutes (SPEC §3, §4); the abmeter_* functions run the identity rules in Rust;\n\
+         -- activities_keyed is activities with its five key columns read as dictionaries\n{};",
         abmeter_store::resolved::view_sql()
     )?;
     Ok(ExitCode::SUCCESS)
