@@ -42,12 +42,15 @@ impl Store {
                 self.register_files(&ctx, table.name(), table.schema(), files)?;
                 continue;
             }
-            // Activities twice: as stored, and as the resolved view reads them.
-            for (name, schema) in [
-                (table.name(), table.schema()),
-                (resolved::KEYED_ACTIVITIES, resolved::keyed_schema()),
+            // Activities twice: as stored, and as the resolved view reads them. The view's
+            // filter (no calls) runs while decoding, as the reader hands out each row group's
+            // dictionaries: a filter above the scan would gather its rows into new batches,
+            // copying the dictionaries apart.
+            for (name, schema, filters_in_scan) in [
+                (table.name(), table.schema(), false),
+                (resolved::KEYED_ACTIVITIES, resolved::keyed_schema(), true),
             ] {
-                let stored = self.files_table(schema.clone(), files)?;
+                let stored = self.files_table(schema.clone(), files, filters_in_scan)?;
                 match &pending {
                     // Stored and pending rows as one table: a view over their union.
                     Some(batches) => {
@@ -93,15 +96,17 @@ impl Store {
         schema: SchemaRef,
         files: &[DataFile],
     ) -> Result<(), StoreError> {
-        ctx.register_table(name, self.files_table(schema, files)?)?;
+        ctx.register_table(name, self.files_table(schema, files, false)?)?;
         Ok(())
     }
 
-    /// The Parquet `files` as one table (an empty table when there are none).
+    /// The Parquet `files` as one table (an empty table when there are none);
+    /// `filters_in_scan` applies a query's filters while decoding (Parquet filter pushdown).
     fn files_table(
         &self,
         schema: SchemaRef,
         files: &[DataFile],
+        filters_in_scan: bool,
     ) -> Result<Arc<dyn TableProvider>, StoreError> {
         if files.is_empty() {
             return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
@@ -111,10 +116,7 @@ impl Store {
             .map(|f| ListingTableUrl::parse(self.root().join(&f.path).to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()?;
         let mut format = TableParquetOptions::default();
-        // The view's filter (no calls) is applied while decoding, as the reader hands out
-        // each row group's dictionaries: a filter above the scan would gather its rows into
-        // new batches, copying the dictionaries apart.
-        format.global.pushdown_filters = schema == resolved::keyed_schema();
+        format.global.pushdown_filters = filters_in_scan;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default().with_options(format)))
             .with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
